@@ -1,0 +1,1 @@
+"""Thin Lambda handlers: API Gateway proxy routes, SQS workers with partial batch failures, schedules."""

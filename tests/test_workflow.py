@@ -1,0 +1,193 @@
+"""The whole single-region workflow, driven through the Lambda handlers, on memory and on moto."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from engine.iso20022 import validate_document
+from engine.ledger import Status
+from engine.local_runtime import LocalRuntime, sqs_event
+from tests.conftest import sample
+
+CLIENT = "client-a"
+NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10"}
+
+
+def open_and_post(runtime: LocalRuntime, payload: bytes, identity: str = CLIENT) -> str:
+    opened = runtime.call("GET", "/uuid", identity=identity, headers={"X-Message-Type": "pacs.008"})
+    assert opened.status == 200
+    transaction_id = opened.body["transaction_id"]
+    posted = runtime.call(
+        "POST", "/inbox", identity=identity,
+        headers={"X-Transaction-Id": transaction_id, "X-Message-Type": "pacs.008"}, body=payload,
+    )
+    assert posted.status == 200, posted.body
+    return transaction_id
+
+
+def statuses(runtime: LocalRuntime, transaction_id: str) -> list[str]:
+    return [entry.status.value for entry in runtime.ports.ledger.get(transaction_id).history]
+
+
+def reply_of(runtime: LocalRuntime, transaction_id: str, identity: str = CLIENT) -> etree._Element:
+    answer = runtime.call("POST", "/outbox", identity=identity, headers={"X-Transaction-Id": transaction_id})
+    assert answer.status == 200, answer.body
+    reply = answer.body["message"].encode("utf-8")
+    assert validate_document(reply, "pacs.002.001.10") == []
+    return etree.fromstring(reply)
+
+
+def text(reply: etree._Element, path: str) -> str:
+    return reply.findtext(path, namespaces=NS)
+
+
+def test_upstream_sample_settles_with_a_reply_built_from_the_message(runtime: LocalRuntime) -> None:
+    transaction_id = open_and_post(runtime, sample("upstream_pacs.008.xml"))
+    runtime.drain()
+
+    assert statuses(runtime, transaction_id) == ["ACCP", "ACTC", "ACSP", "ACSC"]
+    reply = reply_of(runtime, transaction_id)
+    assert text(reply, ".//p:OrgnlGrpInfAndSts/p:OrgnlMsgId") == "qE5yVJIHAPxNoLiC"
+    assert text(reply, ".//p:OrgnlGrpInfAndSts/p:OrgnlMsgNmId") == "pacs.008.001.08"
+    assert text(reply, ".//p:TxInfAndSts/p:OrgnlEndToEndId") == "ejLBXejVX0MCdA4r"
+    assert text(reply, ".//p:TxInfAndSts/p:OrgnlUETR") == "b94458f8-1f27-40e9-bf74-b07cbb339439"
+    assert text(reply, ".//p:TxInfAndSts/p:TxSts") == "ACSC"
+    record = runtime.ports.ledger.get(transaction_id)
+    assert record.warnings[0] == "elements carried no namespace; read as pacs.008.001.08"
+    assert any("CreDt" in warning for warning in record.warnings[1:])
+
+
+def test_project_samples_settle(runtime: LocalRuntime) -> None:
+    ids = [open_and_post(runtime, sample(name)) for name in ("own_pacs008_v08_single.xml", "own_pacs008_v08_bah_envelope.xml")]
+    runtime.drain()
+    for transaction_id in ids:
+        assert statuses(runtime, transaction_id) == ["ACCP", "ACTC", "ACSP", "ACSC"]
+        assert text(reply_of(runtime, transaction_id), ".//p:TxInfAndSts/p:TxSts") == "ACSC"
+
+
+def test_unreadable_messages_are_rejected_ff01_with_a_valid_reply(runtime: LocalRuntime) -> None:
+    single = sample("own_pacs008_v08_single.xml")
+    bad = {
+        "truncated": single[: len(single) // 2],
+        "doctype": b'<?xml version="1.0"?><!DOCTYPE Document [<!ENTITY x "y">]>' + single.split(b"?>", 1)[1],
+        "unknown namespace": single.replace(b"urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08", b"urn:example:not-iso"),
+    }
+    ids = {name: open_and_post(runtime, payload) for name, payload in bad.items()}
+    runtime.drain()
+    for name, transaction_id in ids.items():
+        assert statuses(runtime, transaction_id) == ["ACCP", "ACTC", "RJCT"], name
+        reply = reply_of(runtime, transaction_id)
+        assert text(reply, ".//p:OrgnlGrpInfAndSts/p:GrpSts") == "RJCT"
+        assert text(reply, ".//p:OrgnlGrpInfAndSts/p:StsRsnInf/p:Rsn/p:Cd") == "FF01"
+        assert runtime.ports.ledger.get(transaction_id).decision.reason_code == "FF01"
+
+
+def deliver_twice(runtime: LocalRuntime, step: str) -> dict:
+    batch = runtime.queues.receive(step, 10)
+    assert len(batch) == 1
+    event = sqs_event(step, "us-east-1", batch)
+    for _ in range(2):
+        assert runtime.workers[step](event, None) == {"batchItemFailures": []}
+    runtime.queues.acknowledge(step, batch)
+    return event
+
+
+def test_every_step_is_idempotent_under_redelivery(runtime: LocalRuntime) -> None:
+    transaction_id = open_and_post(runtime, sample("own_pacs008_v08_single.xml"))
+    events = {step: deliver_twice(runtime, step) for step in ("inbox", "process", "release")}
+    first_reply = reply_of(runtime, transaction_id)
+    for step in ("inbox", "process", "release"):
+        assert runtime.workers[step](events[step], None) == {"batchItemFailures": []}
+    runtime.drain()
+
+    assert statuses(runtime, transaction_id) == ["ACCP", "ACTC", "ACSP", "ACSC"]
+    assert etree.tostring(reply_of(runtime, transaction_id)) == etree.tostring(first_reply)
+
+
+def test_a_poisoned_record_fails_alone(runtime: LocalRuntime) -> None:
+    ids = [open_and_post(runtime, sample("own_pacs008_v08_single.xml")) for _ in range(10)]
+    batch = runtime.queues.receive("inbox", 10)
+    assert len(batch) == 10
+    event = sqs_event("inbox", "us-east-1", batch)
+    event["Records"][3]["body"] = "not a handoff"
+    result = runtime.workers["inbox"](event, None)
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": batch[3].message_id}]}
+    received = [runtime.ports.ledger.get(i).status for i in ids]
+    assert received.count(Status.ACTC) == 9
+    assert received.count(Status.ACCP) == 1
+
+
+def test_timeout_rejects_exactly_the_overdue(runtime: LocalRuntime, clock) -> None:
+    settled = open_and_post(runtime, sample("own_pacs008_v08_single.xml"))
+    runtime.drain()
+    waiting = runtime.call("GET", "/uuid", identity=CLIENT, headers={"X-Message-Type": "pacs.008"}).body["transaction_id"]
+
+    clock.advance(29)
+    assert runtime.run_timeout_job() == []
+    assert statuses(runtime, waiting) == ["ACCP"]
+
+    clock.advance(2)
+    assert runtime.run_timeout_job() == [waiting]
+    assert statuses(runtime, waiting) == ["ACCP", "RJCT"]
+    assert statuses(runtime, settled) == ["ACCP", "ACTC", "ACSP", "ACSC"]
+    reply = reply_of(runtime, waiting)
+    assert text(reply, ".//p:OrgnlGrpInfAndSts/p:GrpSts") == "RJCT"
+    assert text(reply, ".//p:OrgnlGrpInfAndSts/p:StsRsnInf/p:Rsn/p:Cd") == "AB01"
+    assert text(reply, ".//p:OrgnlGrpInfAndSts/p:OrgnlMsgId") == waiting[:35]
+
+
+def test_timeout_after_processing_uses_the_settlement_timeout_code(runtime: LocalRuntime, clock) -> None:
+    transaction_id = open_and_post(runtime, sample("own_pacs008_v08_single.xml"))
+    runtime.run_worker_once("inbox")
+    runtime.run_worker_once("process")
+    clock.advance(31)
+
+    assert runtime.run_timeout_job() == [transaction_id]
+    runtime.drain()
+    assert statuses(runtime, transaction_id) == ["ACCP", "ACTC", "ACSP", "RJCT"]
+    reply = reply_of(runtime, transaction_id)
+    assert text(reply, ".//p:TxInfAndSts/p:TxSts") == "RJCT"
+    assert text(reply, ".//p:TxInfAndSts/p:StsRsnInf/p:Rsn/p:Cd") == "AB03"
+
+
+def test_outbox_rereads_and_hides_other_callers_transactions(runtime: LocalRuntime) -> None:
+    transaction_id = open_and_post(runtime, sample("own_pacs008_v08_single.xml"))
+    runtime.drain()
+    first = runtime.call("POST", "/outbox", identity=CLIENT, headers={"X-Transaction-Id": transaction_id})
+    second = runtime.call("POST", "/outbox", identity=CLIENT, headers={"x-transaction-id": transaction_id})
+    assert (first.status, second.status) == (200, 200)
+    assert first.body["message"] == second.body["message"]
+
+    stranger = runtime.call("POST", "/outbox", identity="client-b", headers={"X-Transaction-Id": transaction_id})
+    missing_id = "00000000-0000-4000-8000-000000000000"
+    missing = runtime.call("POST", "/outbox", identity=CLIENT, headers={"X-Transaction-Id": missing_id})
+    assert (stranger.status, missing.status) == (404, 404)
+    assert stranger.body["message"] == f"transaction {transaction_id} not found"
+    assert missing.body["message"] == f"transaction {missing_id} not found"
+
+
+def test_inbox_answers_bad_requests_specifically(runtime: LocalRuntime) -> None:
+    opened = runtime.call("GET", "/uuid", identity=CLIENT, headers={"x-message-type": "pacs.008"})
+    transaction_id = opened.body["transaction_id"]
+    headers = {"X-Transaction-Id": transaction_id, "X-Message-Type": "pacs.008"}
+    limit = runtime.ports.settings.max_message_bytes
+
+    assert runtime.call("GET", "/uuid", identity=CLIENT).status == 400
+    assert runtime.call("GET", "/uuid", identity=CLIENT, headers={"X-Message-Type": "pain.001"}).status == 400
+    too_big = runtime.call("POST", "/inbox", identity=CLIENT, headers=headers, body=b"<a/>" + b" " * limit)
+    assert (too_big.status, too_big.body["message"]) == (413, f"message is {limit + 4} bytes; the limit is {limit}")
+    assert runtime.call("POST", "/inbox", identity=CLIENT, headers={"X-Transaction-Id": "nope", "X-Message-Type": "pacs.008"}, body=b"<a/>").status == 400
+    assert runtime.call("POST", "/inbox", identity="client-b", headers=headers, body=b"<a/>").status == 404
+
+    assert runtime.call("POST", "/inbox", identity=CLIENT, headers=headers, body=sample("own_pacs008_v08_single.xml")).status == 200
+    runtime.drain()
+    again = runtime.call("POST", "/inbox", identity=CLIENT, headers=headers, body=sample("own_pacs008_v08_single.xml"))
+    assert (again.status, again.body["message"]) == (200, "message already received; transaction is ACSC")
+    other = runtime.call("POST", "/inbox", identity=CLIENT, headers=headers, body=sample("upstream_pacs.008.xml"))
+    assert other.status == 409
+
+
+def test_health_probes_every_component(runtime: LocalRuntime) -> None:
+    answer = runtime.call("GET", "/", identity=CLIENT)
+    assert (answer.status, answer.body["message"], answer.body["transaction_id"]) == (200, "healthy", None)
