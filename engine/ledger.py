@@ -95,6 +95,7 @@ class Transaction:
     reply_key: str | None = None
     decision: Decision | None = None
     warnings: tuple[str, ...] = ()
+    epoch: int = 1
 
     @classmethod
     def opened(
@@ -144,3 +145,19 @@ class Change:
         if self.warnings:
             updates["warnings"] = record.warnings + self.warnings
         return replace(record, **updates)
+
+
+@dataclass(frozen=True)
+class Takeover:
+    """A surviving region takes ownership of an in-flight transaction of a failed one.
+
+    The version is the fencing token: the take-over increments it, so every write the old owner's workers
+    still attempt with the version they read fails its condition. The epoch counts the take-overs.
+    """
+
+    expected_region: str
+    expected_version: int
+    new_region: str
+
+    def apply(self, record: Transaction) -> Transaction:
+        return replace(record, region=self.new_region, epoch=record.epoch + 1, version=record.version + 1)

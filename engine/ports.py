@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol, Sequence
 
-from engine.ledger import Change, Transaction
+from engine.failover import PeerView, RegionState
+from engine.ledger import Change, Takeover, Transaction
 
 
 class Unavailable(Exception):
@@ -20,6 +21,9 @@ class Ledger(Protocol):
 
     def transition(self, transaction_id: str, change: Change) -> Transaction:
         """Apply the change in one conditional write; raises StaleTransition when the expected state is gone."""
+
+    def take_over(self, transaction_id: str, takeover: Takeover) -> Transaction:
+        """Move an in-flight transaction to another region in one conditional write; raises StaleTransition."""
 
     def in_flight(self, region: str, deadline_before: datetime, limit: int) -> Sequence[Transaction]:
         """Non-terminal transactions of a region whose deadline is before the given time, oldest first."""
@@ -58,3 +62,20 @@ class Clock(Protocol):
 class Ids(Protocol):
     def transaction_id(self) -> str:
         """A new lowercase UUIDv4."""
+
+
+class PeerHealth(Protocol):
+    def probe(self, region: str) -> bool:
+        """One health probe of a region's API, bounded by the probe timeout; a timeout, an error or a 5xx is False."""
+
+
+class Routing(Protocol):
+    """Where new transactions go, and each region's failure detector; readable by every region."""
+
+    def region_states(self) -> dict[str, RegionState]: ...
+
+    def declare(self, state: RegionState) -> None: ...
+
+    def peer_view(self, observer: str, peer: str) -> PeerView: ...
+
+    def save_peer_view(self, view: PeerView) -> None: ...

@@ -10,6 +10,7 @@ from typing import Mapping
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _DEPLOYMENT_ID = re.compile(r"^[a-z0-9]{1,12}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_CONSISTENCY_MODES = ("eventual", "strong")
 
 
 class SettingsError(ValueError):
@@ -26,6 +27,11 @@ class Settings:
     max_message_bytes: int = 184_320
     log_level: str = "INFO"
     endpoint_url: str | None = None
+    consistency: str = "eventual"
+    peer_health_url: str | None = None
+    probe_timeout_seconds: int = 2
+    down_after_probes: int = 3
+    up_after_probes: int = 2
 
     def __post_init__(self) -> None:
         for name in ("region", "peer_region"):
@@ -37,7 +43,16 @@ class Settings:
             raise SettingsError(
                 f"RP2_DEPLOYMENT_ID must be 1-12 lowercase letters or digits (it is part of S3 bucket names), got {self.deployment_id!r}"
             )
-        for name, low in (("sla_seconds", 1), ("retention_days", 1), ("max_message_bytes", 1024)):
+        if self.consistency not in _CONSISTENCY_MODES:
+            raise SettingsError(f"RP2_CONSISTENCY must be one of {', '.join(_CONSISTENCY_MODES)}, got {self.consistency!r}")
+        for name, low in (
+            ("sla_seconds", 1),
+            ("retention_days", 1),
+            ("max_message_bytes", 1024),
+            ("probe_timeout_seconds", 1),
+            ("down_after_probes", 1),
+            ("up_after_probes", 1),
+        ):
             if getattr(self, name) < low:
                 raise SettingsError(f"RP2_{name.upper()} must be at least {low}, got {getattr(self, name)}")
         if self.log_level not in _LOG_LEVELS:

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from engine.ports import Archive, Clock, Ids, Ledger, Notifier, Queues
+from engine.ports import Archive, Clock, Ids, Ledger, Notifier, PeerHealth, Queues, Routing
 from engine.settings import Settings
 
 
@@ -29,10 +29,19 @@ class Ports:
     notifier: Notifier
     clock: Clock
     ids: Ids
+    routing: Routing
+    peer_health: PeerHealth
 
 
 def memory_ports(settings: Settings, clock: Clock | None = None, ids: Ids | None = None) -> Ports:
-    from engine.adapters.memory import MemoryArchive, MemoryLedger, MemoryNotifier, MemoryQueues
+    from engine.adapters.memory import (
+        MemoryArchive,
+        MemoryLedger,
+        MemoryNotifier,
+        MemoryQueues,
+        MemoryRouting,
+        ScriptedPeerHealth,
+    )
 
     return Ports(
         settings=settings,
@@ -42,4 +51,6 @@ def memory_ports(settings: Settings, clock: Clock | None = None, ids: Ids | None
         notifier=MemoryNotifier(),
         clock=clock or SystemClock(),
         ids=ids or RandomIds(),
+        routing=MemoryRouting(),
+        peer_health=ScriptedPeerHealth(),
     )

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Sequence
 
-from engine.ledger import Change, StaleTransition, Transaction
+from engine.failover import PeerView, RegionState
+from engine.ledger import Change, StaleTransition, Takeover, Transaction
 
 
 class MemoryLedger:
@@ -33,6 +34,19 @@ class MemoryLedger:
         if current is None or current.status != change.expected_status or current.version != change.expected_version:
             raise StaleTransition(transaction_id, current)
         updated = change.apply(current)
+        self._records[transaction_id] = updated
+        return updated
+
+    def take_over(self, transaction_id: str, takeover: Takeover) -> Transaction:
+        current = self._records.get(transaction_id)
+        if (
+            current is None
+            or current.status.is_terminal
+            or current.region != takeover.expected_region
+            or current.version != takeover.expected_version
+        ):
+            raise StaleTransition(transaction_id, current)
+        updated = takeover.apply(current)
         self._records[transaction_id] = updated
         return updated
 
@@ -144,3 +158,31 @@ class MemoryNotifier:
 
     def publish(self, transaction_id: str, owner: str, status: str) -> None:
         self.published.append((transaction_id, owner, status))
+
+
+class MemoryRouting:
+    def __init__(self) -> None:
+        self._states: dict[str, RegionState] = {}
+        self._views: dict[tuple[str, str], PeerView] = {}
+
+    def region_states(self) -> dict[str, RegionState]:
+        return dict(self._states)
+
+    def declare(self, state: RegionState) -> None:
+        self._states[state.region] = state
+
+    def peer_view(self, observer: str, peer: str) -> PeerView:
+        return self._views.get((observer, peer), PeerView(observer, peer))
+
+    def save_peer_view(self, view: PeerView) -> None:
+        self._views[(view.observer, view.peer)] = view
+
+
+@dataclass
+class ScriptedPeerHealth:
+    """Probe answers set by the caller: what a test or the simulator decides the peer looks like."""
+
+    healthy: dict[str, bool] = field(default_factory=dict)
+
+    def probe(self, region: str) -> bool:
+        return self.healthy.get(region, True)

@@ -12,6 +12,8 @@ from engine.adapters.aws.clients import aws_client
 from engine.adapters.aws.errors import error_code
 from engine.adapters.aws.ledger import DynamoLedger
 from engine.adapters.aws.notifier import SnsNotifier
+from engine.adapters.aws.peer_health import HttpPeerHealth
+from engine.adapters.aws.routing import DynamoRouting
 from engine.adapters.aws.queues import STEP_QUEUES, SqsQueues
 from engine.ports import Clock, Ids
 from engine.settings import Settings
@@ -27,15 +29,18 @@ def aws_ports(
     session = session or boto3.Session()
     sqs = aws_client(session, "sqs", settings)
     sns = aws_client(session, "sns", settings)
+    dynamodb = aws_client(session, "dynamodb", settings)
     queue_urls = {step: _queue_url(sqs, settings.queue_name(step)) for step in STEP_QUEUES}
     return Ports(
         settings=settings,
-        ledger=DynamoLedger(aws_client(session, "dynamodb", settings), settings.ledger_table),
+        ledger=DynamoLedger(dynamodb, settings.ledger_table),
         archive=S3Archive(aws_client(session, "s3", settings), settings.archive_bucket),
         queues=SqsQueues(sqs, queue_urls),
         notifier=SnsNotifier(sns, _topic_arn(sns, settings.notification_topic)),
         clock=clock or SystemClock(),
         ids=ids or RandomIds(),
+        routing=DynamoRouting(dynamodb, settings.ledger_table),
+        peer_health=HttpPeerHealth(settings.peer_health_url, settings.probe_timeout_seconds),
     )
 
 

@@ -23,7 +23,7 @@ from engine.adapters.aws.ledger_items import (
     transaction_from_item,
     transaction_item,
 )
-from engine.ledger import Change, StaleTransition, Transaction
+from engine.ledger import Change, StaleTransition, Takeover, Transaction
 from engine.ports import Unavailable
 
 INFLIGHT_INDEX = "inflight"
@@ -103,13 +103,36 @@ class DynamoLedger:
             names["#shard"] = INFLIGHT_SHARD
             names["#deadline"] = INFLIGHT_DEADLINE
             expression += " REMOVE #shard, #deadline"
+        return self._conditional_update(
+            transaction_id, expression, "#status = :expected AND #version = :v", names, values
+        )
+
+    def take_over(self, transaction_id: str, takeover: Takeover) -> Transaction:
+        return self._conditional_update(
+            transaction_id,
+            "SET #region = :new_region, #epoch = #epoch + :one, #version = :next, #shard = :shard",
+            "#region = :expected_region AND #version = :v AND attribute_exists(#shard)",
+            {"#region": "region", "#epoch": "epoch", "#version": "version", "#shard": INFLIGHT_SHARD},
+            {
+                ":new_region": takeover.new_region,
+                ":expected_region": takeover.expected_region,
+                ":one": 1,
+                ":v": takeover.expected_version,
+                ":next": takeover.expected_version + 1,
+                ":shard": inflight_shard(takeover.new_region, transaction_id, self._shards),
+            },
+        )
+
+    def _conditional_update(
+        self, transaction_id: str, expression: str, condition: str, names: dict[str, str], values: dict[str, Any]
+    ) -> Transaction:
         try:
             with outage_as_unavailable("dynamodb"):
                 response = self._client.update_item(
                     TableName=self._table,
                     Key=_key(transaction_id),
                     UpdateExpression=expression,
-                    ConditionExpression="#status = :expected AND #version = :v",
+                    ConditionExpression=condition,
                     ExpressionAttributeNames=names,
                     ExpressionAttributeValues=to_attribute_values(values),
                     ReturnValues="ALL_NEW",

@@ -101,6 +101,7 @@ def transaction_item(record: Transaction) -> dict[str, Any]:
             "reply_key": record.reply_key,
             "decision": decision_map(record.decision) if record.decision is not None else None,
             "warnings": list(record.warnings),
+            "epoch": record.epoch,
         }
     )
 
@@ -122,4 +123,5 @@ def transaction_from_item(item: Mapping[str, Any]) -> Transaction:
         reply_key=item.get("reply_key"),
         decision=_decision(item["decision"]) if "decision" in item else None,
         warnings=tuple(item["warnings"]),
+        epoch=int(item["epoch"]),
     )

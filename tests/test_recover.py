@@ -1,0 +1,95 @@
+"""Failure detection and take-over between two regions that share one (strongly consistent) ledger."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timezone
+
+import pytest
+
+from engine.adapters.memory import ScriptedPeerHealth
+from engine.failover import PeerView
+from engine.ledger import Status
+from engine.local_runtime import LocalRuntime
+from engine.steps.recover import recover
+from engine.settings import Settings
+from engine.wiring import memory_ports
+from tests.conftest import SteppingClock, sample
+
+EAST, WEST = "us-east-1", "us-west-2"
+T0 = datetime(2026, 12, 3, 9, 30, tzinfo=timezone.utc)
+
+
+def test_a_peer_is_down_after_three_failed_probes_and_up_after_two_good_ones():
+    view = PeerView(WEST, EAST)
+    for minute in range(2):
+        view = view.after_probe(False, T0.replace(minute=minute), down_after=3, up_after=2)
+    assert (view.down, view.consecutive_failures) == (False, 2)
+    view = view.after_probe(True, T0.replace(minute=2), down_after=3, up_after=2)
+    assert (view.down, view.consecutive_failures) == (False, 0)
+    for minute in range(3, 6):
+        view = view.after_probe(False, T0.replace(minute=minute), down_after=3, up_after=2)
+    assert (view.down, view.changed_at) == (True, T0.replace(minute=5))
+    view = view.after_probe(True, T0.replace(minute=6), down_after=3, up_after=2)
+    assert view.down is True
+    view = view.after_probe(True, T0.replace(minute=7), down_after=3, up_after=2)
+    assert (view.down, view.changed_at) == (False, T0.replace(minute=7))
+
+
+@pytest.fixture
+def regions():
+    """East and west share the ledger and the routing state (a global table); each has its own archive and queues."""
+    clock = SteppingClock(T0)
+    east = memory_ports(Settings(region=EAST, peer_region=WEST), clock=clock)
+    west = replace(
+        memory_ports(Settings(region=WEST, peer_region=EAST), clock=clock),
+        ledger=east.ledger,
+        routing=east.routing,
+        peer_health=ScriptedPeerHealth({EAST: False}),
+    )
+    return LocalRuntime(east, east.queues), LocalRuntime(west, west.queues), clock
+
+
+def open_in_east(east: LocalRuntime, payload: bytes | None) -> str:
+    transaction_id = east.call("GET", "/uuid", identity="client", headers={"X-Message-Type": "pacs.008"}).body["transaction_id"]
+    if payload is not None:
+        headers = {"X-Transaction-Id": transaction_id, "X-Message-Type": "pacs.008"}
+        assert east.call("POST", "/inbox", identity="client", headers=headers, body=payload).status == 200
+    return transaction_id
+
+
+def test_west_takes_over_east_in_flight_work_and_east_is_fenced_out(regions):
+    east, west, clock = regions
+    waiting = open_in_east(east, None)
+    processed = open_in_east(east, sample("own_pacs008_v08_bah_envelope.xml"))
+    east.run_worker_once("inbox")
+    east.run_worker_once("process")
+    received = open_in_east(east, sample("own_pacs008_v08_single.xml"))
+    lost = open_in_east(east, sample("upstream_pacs.008.xml"))
+    east.run_worker_once("inbox")
+    replicated = {k: v for k, v in east.ports.archive.objects.items() if lost not in k}
+    west.ports.archive.objects.update(replicated)
+
+    runs = []
+    for _ in range(3):
+        clock.advance(10)
+        runs.append(recover(west.ports))
+
+    assert [r.declared for r in runs] == [None, None, "down"]
+    assert runs[-1].adopted == [waiting]
+    assert sorted(runs[-1].redriven) == sorted([received, processed])
+    assert runs[-1].cancelled == [lost]
+    assert east.ports.routing.region_states()[EAST].up is False
+
+    west.drain()
+    ledger = west.ports.ledger
+    for transaction_id in (received, processed):
+        record = ledger.get(transaction_id)
+        assert (record.status, record.region, record.epoch) == (Status.ACSC, WEST, 2)
+    assert (ledger.get(lost).status, ledger.get(lost).decision.reason_code) == (Status.CANC, "AB02")
+    assert (ledger.get(waiting).status, ledger.get(waiting).region) == (Status.ACCP, WEST)
+
+    east.drain()
+    for transaction_id in (received, processed, lost):
+        statuses = [entry.status for entry in ledger.get(transaction_id).history]
+        assert sum(status.is_terminal for status in statuses) == 1, statuses
