@@ -23,6 +23,7 @@ from engine.wiring import memory_ports
 
 SAMPLE = (Path(__file__).resolve().parent.parent / "data" / "samples" / "upstream_pacs.008.xml").read_bytes()
 SAMPLE_UETR = b"b94458f8-1f27-40e9-bf74-b07cbb339439"
+SAMPLE_MSG_ID = b"qE5yVJIHAPxNoLiC"
 CLIENT = "bench"
 EVENT_SOURCE_CALLS = {"sqs.ReceiveMessage", "sqs.DeleteMessageBatch", "sqs.ChangeMessageVisibility"}
 SETUP_CALLS = {"sqs.GetQueueUrl", "sns.ListTopics"}
@@ -52,8 +53,9 @@ def runtime_on(backend: str, requests: Counter) -> Iterator[LocalRuntime]:
 
 
 def unique_message(number: int) -> bytes:
-    """The upstream sample with its own UETR, so that no payment is a duplicate of another."""
-    return SAMPLE.replace(SAMPLE_UETR, str(uuid.UUID(int=number, version=4)).encode())
+    """The upstream sample with its own UETR and MsgId, so that no payment is a duplicate of another."""
+    unique = SAMPLE.replace(SAMPLE_UETR, str(uuid.UUID(int=number, version=4)).encode())
+    return unique.replace(SAMPLE_MSG_ID, b"BENCH%011d" % number)
 
 
 def settle(runtime: LocalRuntime, count: int) -> list[str]:

@@ -24,6 +24,8 @@ def main() -> None:
     """rp2: ISO 20022 payment workflows on AWS, simulated, tested and deployed."""
 
 
+
+
 @contextmanager
 def local_runtime(backend: str, settings: Settings) -> Iterator["LocalRuntime"]:
     from engine.local_runtime import LocalRuntime
@@ -58,18 +60,30 @@ def load_settings() -> Settings:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--backend", type=click.Choice(["moto", "memory"]), default="moto", show_default=True,
-              help="moto: AWS APIs in-process (or RP2_ENDPOINT_URL); memory: in-process adapters.")
+@click.option("--backend", type=click.Choice(["moto", "memory", "aws"]), default="moto", show_default=True,
+              help="moto: AWS APIs in-process (or RP2_ENDPOINT_URL); memory: in-process adapters; aws: a deployed --stack.")
 @click.option("--message-type", default="pacs.008", show_default=True, help="The X-Message-Type the client sends.")
 @click.option("--verbose", is_flag=True, help="Show the engine's JSON log lines (on stderr).")
-def run(files: tuple[Path, ...], backend: str, message_type: str, verbose: bool) -> None:
+@click.option("--stack", "stack_name", default=None, help="aws backend: the deployed stack (rp2 deploy) to drive.")
+@click.option("--endpoint-url", default=None,
+              help="aws backend: endpoint of an emulator (moto server); the stack's handlers then run in-process.")
+def run(files: tuple[Path, ...], backend: str, message_type: str, verbose: bool, stack_name: str | None, endpoint_url: str | None) -> None:
     """Drive each FILE through the workflow (transaction, inbox, process, release, outbox) and print its trail."""
     settings = load_settings()
     if not verbose:
         os.environ["RP2_LOG_LEVEL"] = "WARNING"
+    if (backend == "aws") != (stack_name is not None):
+        raise click.UsageError("--stack goes with --backend aws, and --backend aws needs --stack")
     unfinished = 0
-    with local_runtime(backend, settings) as runtime:
-        click.echo(f"backend {backend}, region {settings.region}, deployment {settings.deployment_id}, SLA {settings.sla_seconds} s")
+    if backend == "aws":
+        from engine.deploy.drive import stack_runtime
+
+        runtimes = stack_runtime(stack_name, region=settings.region, endpoint_url=endpoint_url)
+    else:
+        runtimes = local_runtime(backend, settings)
+    with runtimes as runtime:
+        shown = runtime.ports.settings
+        click.echo(f"backend {backend}, region {shown.region}, deployment {shown.deployment_id}, SLA {shown.sla_seconds} s")
         for path in files:
             unfinished += not drive_file(runtime, path, message_type)
     sys.exit(1 if unfinished else 0)
@@ -105,3 +119,7 @@ def drive_file(runtime: "LocalRuntime", path: Path, message_type: str) -> bool:
         tree = etree.fromstring(reply.body["message"].encode("utf-8"))
         click.echo(etree.tostring(tree, pretty_print=True, encoding="unicode"))
     return record.status.is_terminal
+
+from engine.validate import validate  # noqa: E402
+
+main.add_command(validate)

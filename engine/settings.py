@@ -11,6 +11,7 @@ _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _DEPLOYMENT_ID = re.compile(r"^[a-z0-9]{1,12}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _CONSISTENCY_MODES = ("eventual", "strong")
+PROFILE_NAMES = ("generic", "cbpr+", "sepa-inst", "fednow")  # the scheme profiles of engine.iso20022.profiles
 
 
 class SettingsError(ValueError):
@@ -32,6 +33,7 @@ class Settings:
     probe_timeout_seconds: int = 2
     down_after_probes: int = 3
     up_after_probes: int = 2
+    profile: str = "generic"  # the scheme profile of the ISO 20022 rules: generic, cbpr+, sepa-inst, fednow
 
     def __post_init__(self) -> None:
         for name in ("region", "peer_region"):
@@ -57,6 +59,8 @@ class Settings:
                 raise SettingsError(f"RP2_{name.upper()} must be at least {low}, got {getattr(self, name)}")
         if self.log_level not in _LOG_LEVELS:
             raise SettingsError(f"RP2_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, got {self.log_level!r}")
+        if self.profile not in PROFILE_NAMES:
+            raise SettingsError(f"RP2_PROFILE must be one of {', '.join(PROFILE_NAMES)}, got {self.profile!r}")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -73,6 +77,8 @@ class Settings:
                     raise SettingsError(f"RP2_{field.name.upper()} must be an integer, got {raw!r}") from None
             elif field.name == "log_level":
                 values[field.name] = raw.upper()
+            elif field.name == "profile":
+                values[field.name] = raw.strip().lower()
             else:
                 values[field.name] = raw
         return cls(**values)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from engine.iso20022 import build_status_report, read_message, validate_document
+from engine.iso20022 import build_status_report, read_message, reply_definition, validate_document
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 PACS_002 = "urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10"
@@ -32,7 +32,9 @@ def report(message, payment_status, **overrides) -> bytes:
 
 
 def texts(xml: bytes, path: str) -> list[str]:
-    return etree.fromstring(xml).xpath(f"{path}/text()", namespaces=NS)
+    """Text at path, with p: the namespace of the report (pacs.002.001.10 or .12, by the original's generation)."""
+    root = etree.fromstring(xml)
+    return root.xpath(f"{path}/text()", namespaces={"p": root.nsmap[None]})
 
 
 def test_settled_reply_to_the_upstream_sample():
@@ -165,7 +167,17 @@ def test_replies_to_every_accepted_sample_are_schema_valid(name):
 
     xml = report(message, {p.index: ("ACSC", None, None) for p in message.payments})
 
-    assert validate_document(xml, "pacs.002.001.10") == []
+    assert validate_document(xml, reply_definition(message.definition)) == []
+    assert etree.fromstring(xml).nsmap[None] == f"urn:iso:std:iso:20022:tech:xsd:{reply_definition(message.definition)}"
+
+
+@pytest.mark.parametrize(
+    ("original", "reply"),
+    [("pacs.008.001.08", "pacs.002.001.10"), ("pacs.008.001.10", "pacs.002.001.12"),
+     ("pacs.008.001.12", "pacs.002.001.12"), ("pacs.008.001.13", "pacs.002.001.12")],
+)
+def test_reply_generation_follows_the_original(original, reply):
+    assert reply_definition(original) == reply
 
 
 def test_parties_of_another_iso_type_are_left_out_and_agents_keep_their_bic():

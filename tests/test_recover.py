@@ -93,3 +93,23 @@ def test_west_takes_over_east_in_flight_work_and_east_is_fenced_out(regions):
     for transaction_id in (received, processed, lost):
         statuses = [entry.status for entry in ledger.get(transaction_id).history]
         assert sum(status.is_terminal for status in statuses) == 1, statuses
+
+
+def test_an_adopted_transaction_takes_its_message_in_the_new_region_only(regions):
+    east, west, clock = regions
+    waiting = open_in_east(east, None)
+    for _ in range(3):
+        clock.advance(10)
+        recover(west.ports)
+    headers = {"X-Transaction-Id": waiting, "X-Message-Type": "pacs.008"}
+    payload = sample("own_pacs008_v08_single.xml")
+
+    misdirected = east.call("POST", "/inbox", identity="client", headers=headers, body=payload)
+    assert (misdirected.status, misdirected.body["message"]) == (
+        421,
+        f"transaction {waiting} is owned by region {WEST}; send it to that region's endpoint",
+    )
+    assert west.call("POST", "/inbox", identity="client", headers=headers, body=payload).status == 200
+    west.drain()
+    record = west.ports.ledger.get(waiting)
+    assert ([e.status.value for e in record.history], record.region) == (["ACCP", "ACTC", "ACSP", "ACSC"], WEST)

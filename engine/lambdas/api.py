@@ -94,7 +94,7 @@ class Api:
     def open_transaction(self, request: APIGatewayProxyEvent) -> dict[str, Any]:
         message_type = header(request, "X-Message-Type")
         if not message_type:
-            return self.respond(request, 400, "the X-Message-Type header is required, e.g. pacs.008", error_code="BadRequest")
+            return self.respond(request, 400, "the X-Message-Type header is required, e.g. pacs.008 or camt.056", error_code="BadRequest")
         opened = open_transaction(self._ports(), owner=caller_identity(request), message_type=message_type)
         if opened.transaction is None:
             status = 400 if opened.error.startswith("X-Message-Type") else 503
@@ -121,11 +121,13 @@ class Api:
         transaction_id, problem = transaction_id_header(request)
         if problem:
             return self.respond(request, 400, problem, error_code="BadRequest")
-        reply = fetch_reply(self._ports(), transaction_id=transaction_id, owner=caller_identity(request))
+        reply = fetch_reply(
+            self._ports(), transaction_id=transaction_id, owner=caller_identity(request), reply_type=header(request, "X-Message-Type")
+        )
         error_code = None if reply.http_status in (200, 202) else _ERROR_CODES[reply.http_status]
         return self.respond(request, reply.http_status, reply.message, transaction_id=transaction_id, error_code=error_code)
 
 
-_ERROR_CODES = {400: "BadRequest", 404: "NotFound", 409: "Conflict", 413: "PayloadTooLarge"}
+_ERROR_CODES = {400: "BadRequest", 404: "NotFound", 409: "Conflict", 413: "PayloadTooLarge", 421: "MisdirectedRequest"}
 
 handler = Api(deployed_ports)

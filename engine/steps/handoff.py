@@ -15,8 +15,22 @@ def payload_key(region: str, received_at: datetime, transaction_id: str, message
     return f"inbox/{region}/{received_at:%Y/%m/%d/%H/%M/%S}/{transaction_id}-{message_type}.xml"
 
 
-def reply_key(region: str, received_at: datetime, transaction_id: str) -> str:
-    return f"outbox/{region}/{received_at:%Y/%m/%d/%H/%M/%S}/{transaction_id}-pacs.002.xml"
+STATUS_REPORT = "pacs.002"
+RESOLUTION = "camt.029"
+PAYMENT_RETURN = "pacs.004"
+# the main reply of each inbound message type: a pacs.008 is answered by a pacs.002, a camt.056 by a camt.029
+MAIN_REPLY = {"pacs.008": STATUS_REPORT, "camt.056": RESOLUTION}
+
+
+def reply_key(region: str, received_at: datetime, transaction_id: str, reply_type: str = STATUS_REPORT) -> str:
+    return f"outbox/{region}/{received_at:%Y/%m/%d/%H/%M/%S}/{transaction_id}-{reply_type}.xml"
+
+
+def sibling_key(key: str, reply_type: str) -> str:
+    """Another reply of the same transaction, beside the one at key (e.g. the pacs.004 beside the camt.029)."""
+    folder, _, name = key.rpartition("/")
+    transaction_id = name[:36]
+    return f"{folder}/{transaction_id}-{reply_type}.xml"
 
 
 def digest(payload: bytes) -> str:
@@ -55,6 +69,7 @@ class Handoff:
     version: int = 1
     owner: str = ""
     decision: Decision | None = None
+    warnings: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(
@@ -66,6 +81,7 @@ class Handoff:
                 "version": self.version,
                 "owner": self.owner,
                 "decision": _encode_decision(self.decision),
+                "warnings": list(self.warnings),
             },
             separators=(",", ":"),
         )
@@ -81,12 +97,15 @@ class Handoff:
             version=int(data["version"]),
             owner=data["owner"],
             decision=_decode_decision(data["decision"]),
+            warnings=tuple(data.get("warnings", ())),
         )
 
 
-def reply_key_for(record_id: str, region: str, opened_at: datetime, archived_payload_key: str | None) -> str:
+def reply_key_for(
+    record_id: str, region: str, opened_at: datetime, archived_payload_key: str | None, reply_type: str = STATUS_REPORT
+) -> str:
     """The reply sits beside the payload's time path; a transaction that never got a message uses its opening time."""
     if archived_payload_key is None:
-        return reply_key(region, opened_at, record_id)
+        return reply_key(region, opened_at, record_id, reply_type)
     folder = archived_payload_key.removeprefix("inbox/").rsplit("/", 1)[0]
-    return f"outbox/{folder}/{record_id}-pacs.002.xml"
+    return f"outbox/{folder}/{record_id}-{reply_type}.xml"

@@ -32,11 +32,13 @@ def submit(ports: Ports, *, transaction_id: str, owner: str, message_type: str, 
         return Submitted(404, f"transaction {transaction_id} not found")
     if message_type != record.message_type:
         return Submitted(400, f"transaction {transaction_id} was opened for {record.message_type}, not {message_type}")
+    if record.region != ports.settings.region:
+        return Submitted(421, f"transaction {transaction_id} is owned by region {record.region}; send it to that region's endpoint")
     if record.status is not Status.ACCP:
         if record.payload_sha256 == digest(payload):
             return Submitted(200, f"message already received; transaction is {record.status.value}")
         return Submitted(409, f"transaction {transaction_id} already received a different message; it is {record.status.value}")
-    handoff = Handoff(transaction_id, message_type, ports.clock.now(), payload, owner=owner)
+    handoff = Handoff(transaction_id, message_type, ports.clock.now(), payload, record.version, owner)
     ports.queues.send("inbox", handoff.to_json(), group=transaction_id, deduplication=f"{transaction_id}:{digest(payload)}")
     return Submitted(200, "message accepted for processing")
 
@@ -49,7 +51,7 @@ def receive(ports: Ports, handoff: Handoff) -> str:
     ports.archive.put(key, handoff.payload)
     change = Change(
         expected_status=Status.ACCP,
-        expected_version=1,
+        expected_version=handoff.version,
         target=Status.ACTC,
         entry=HistoryEntry(Status.ACTC, ports.clock.now()),
         payload_key=key,
@@ -62,6 +64,9 @@ def receive(ports: Ports, handoff: Handoff) -> str:
         if current is None or current.owner != handoff.owner:
             log.warning("message for an unknown transaction dropped", extra={"transaction_id": transaction_id})
             return "rejected: unknown transaction"
+        if current.region != ports.settings.region:
+            log.warning("transaction taken over by another region", extra={"transaction_id": transaction_id, "owner_region": current.region})
+            return f"fenced: owned by {current.region}"
         if current.payload_sha256 != sha:
             log.warning("second, different message dropped", extra={"transaction_id": transaction_id})
             return f"rejected: transaction is {current.status.value} with another message"

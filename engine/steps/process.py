@@ -1,4 +1,10 @@
-"""Process: read and validate the message, run the business checks, decide ACSP or RJCT per payment."""
+"""Process: read the message, judge it under the scheme profile, and decide.
+
+Dispatch is by the Document's namespace alone, within the family the transaction was opened for: a pacs.008
+is judged payment by payment (ACSP or RJCT with the reason code), its identifiers are claimed (duplicates),
+and the decision goes to release; a camt.056 is resolved by the cancel step. A message that cannot be read,
+or whose group-level rules fail, is rejected whole.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,12 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from engine.iso20022 import STRUCTURAL_RULES, Message, MessageError, Rule, check, read_message
+from engine.iso20022 import CancellationRequest, Evaluation, Message, MessageError, Rule, evaluate, judge, profile_named
+from engine.iso20022.reading import INBOUND_FAMILIES
 from engine.ledger import Change, Decision, HistoryEntry, PaymentOutcome, StaleTransition, Status
-from engine.steps.handoff import Handoff
+from engine.steps import cancel
+from engine.steps.duplicates import check_duplicates
+from engine.steps.handoff import Handoff, digest
 from engine.wiring import Ports
 
 log = logging.getLogger(__name__)
@@ -16,21 +25,15 @@ log = logging.getLogger(__name__)
 DUPLICATE_REASON = "AM05"
 
 
-def decide(message: Message, rules: Sequence[Rule], at: datetime) -> Decision:
-    """The decision for a readable message: a group-level finding rejects every payment."""
-    findings = check(message, rules)
-    group = next((f for f in findings if f.payment_index is None), None)
+def decide(evaluation: Evaluation, at: datetime) -> Decision:
+    """The decision for an evaluated message: a group-level finding rejects every payment."""
+    if evaluation.error is not None:
+        return reject_unreadable(evaluation.error, at)
+    outcomes = tuple(PaymentOutcome(status, code, info) for status, code, info in evaluation.payment_status)
+    group = evaluation.group_rejection
     if group is not None:
-        rejected = PaymentOutcome("RJCT", group.reason_code, group.narrative)
-        return Decision(Status.RJCT, at, group.reason_code, group.narrative, tuple(rejected for _ in message.payments))
-    by_payment = {f.payment_index: f for f in findings}
-    outcomes = tuple(
-        PaymentOutcome("RJCT", by_payment[p.index].reason_code, by_payment[p.index].narrative)
-        if p.index in by_payment
-        else PaymentOutcome("ACSP")
-        for p in message.payments
-    )
-    if all(o.status == "RJCT" for o in outcomes):
+        return Decision(Status.RJCT, at, group.reason_code, group.narrative, outcomes)
+    if outcomes and all(o.status == "RJCT" for o in outcomes):
         first = outcomes[0]
         return Decision(Status.RJCT, at, first.reason_code, first.info, outcomes)
     return Decision(Status.ACSP, at, payments=outcomes)
@@ -40,61 +43,79 @@ def reject_unreadable(error: MessageError, at: datetime) -> Decision:
     return Decision(Status.RJCT, at, error.reason_code, error.narrative)
 
 
-def claim_uetrs(ports: Ports, transaction_id: str, expires_at: int, message: Message, decision: Decision) -> Decision:
-    """A UETR already held by another transaction rejects that payment as a duplicate."""
-    outcomes = list(decision.payments)
-    for payment in message.payments:
-        if payment.uetr is None or outcomes[payment.index].status == "RJCT":
-            continue
-        holder = ports.ledger.claim(f"uetr#{payment.uetr}", transaction_id, expires_at)
-        if holder != transaction_id:
-            outcomes[payment.index] = PaymentOutcome("RJCT", DUPLICATE_REASON, f"UETR {payment.uetr} is already used by another transaction")
-    if all(o.status == "RJCT" for o in outcomes):
-        first = outcomes[0]
-        return Decision(Status.RJCT, decision.decided_at, first.reason_code, first.info, tuple(outcomes))
-    return Decision(decision.status, decision.decided_at, decision.reason_code, decision.info, tuple(outcomes))
+def _warnings(evaluation: Evaluation) -> tuple[str, ...]:
+    message = evaluation.message
+    if message is None:
+        return ()
+    inferred = (f"elements carried no namespace; read as {message.definition}",) if message.namespace_inferred else ()
+    return inferred + evaluation.warnings
 
 
-def process(ports: Ports, handoff: Handoff, rules: Sequence[Rule] = STRUCTURAL_RULES) -> str:
-    transaction_id = handoff.transaction_id
-    now = ports.clock.now()
-    warnings: tuple[str, ...] = ()
-    try:
-        message = read_message(handoff.payload, max_bytes=ports.settings.max_message_bytes)
-    except MessageError as error:
-        decision = reject_unreadable(error, now)
-    else:
-        warnings = message.warnings
-        if message.namespace_inferred:
-            warnings = (f"elements carried no namespace; read as {message.definition}",) + warnings
-        decision = decide(message, rules, now)
-        if decision.status is Status.ACSP:
-            expires_at = int(now.timestamp()) + ports.settings.retention_days * 86_400
-            decision = claim_uetrs(ports, transaction_id, expires_at, message, decision)
+def _to_release(ports: Ports, handoff: Handoff, decision: Decision, warnings: tuple[str, ...], version: int | None = None) -> None:
+    forward = Handoff(handoff.transaction_id, handoff.message_type, handoff.received_at, handoff.payload,
+                      handoff.version if version is None else version, handoff.owner, decision, warnings)
+    ports.queues.send("release", forward.to_json(), group=handoff.transaction_id, deduplication=f"{handoff.transaction_id}:release")
 
-    if decision.status is Status.RJCT:
-        forward = Handoff(transaction_id, handoff.message_type, handoff.received_at, handoff.payload, handoff.version, handoff.owner, decision)
-        ports.queues.send("release", forward.to_json(), group=transaction_id, deduplication=f"{transaction_id}:release")
-        log.info("message rejected", extra={"transaction_id": transaction_id, "reason_code": decision.reason_code})
-        return f"rejected {decision.reason_code}"
 
+def _record_acceptance(ports: Ports, handoff: Handoff, decision: Decision, warnings: tuple[str, ...],
+                       reply_key: str | None = None, note: str | None = None) -> str:
+    """ACTC -> ACSP with the decision, then release; a redelivered record finds it done."""
     change = Change(
         expected_status=Status.ACTC,
         expected_version=handoff.version,
         target=Status.ACSP,
-        entry=HistoryEntry(Status.ACSP, now),
+        entry=HistoryEntry(Status.ACSP, decision.decided_at, note=note),
         decision=decision,
         warnings=warnings,
+        reply_key=reply_key,
     )
     try:
-        record = ports.ledger.transition(transaction_id, change)
+        record = ports.ledger.transition(handoff.transaction_id, change)
     except StaleTransition as stale:
+        if stale.current is not None and stale.current.region != ports.settings.region:
+            return f"fenced: owned by {stale.current.region}"
         if stale.current is None or stale.current.status is not Status.ACSP:
             return "duplicate: already past processing"
         record = stale.current
-    forward = Handoff(
-        transaction_id, handoff.message_type, handoff.received_at, handoff.payload, record.version, record.owner, record.decision
-    )
-    ports.queues.send("release", forward.to_json(), group=transaction_id, deduplication=f"{transaction_id}:release")
-    log.info("message accepted", extra={"transaction_id": transaction_id})
+    _to_release(ports, handoff, record.decision, (), record.version)
     return "accepted"
+
+
+def process(ports: Ports, handoff: Handoff, rules: Sequence[Rule] | None = None) -> str:
+    transaction_id = handoff.transaction_id
+    now = ports.clock.now()
+    profile = profile_named(ports.settings.profile)
+    families = (handoff.message_type,) if handoff.message_type in INBOUND_FAMILIES else INBOUND_FAMILIES
+    evaluation = evaluate(handoff.payload, profile=profile, now=now, max_bytes=ports.settings.max_message_bytes, families=families)
+    if rules is not None and evaluation.message is not None:
+        evaluation = judge(evaluation.message, profile, now, rules)
+    if isinstance(evaluation.message, CancellationRequest) and evaluation.accepted:
+        return _process_cancellation(ports, handoff, evaluation, now)
+    warnings = _warnings(evaluation)
+    decision = decide(evaluation, now)
+    resend_of = None
+    if decision.status is Status.ACSP and isinstance(evaluation.message, Message):
+        checked = check_duplicates(ports, transaction_id, handoff.owner, digest(handoff.payload), evaluation.message,
+                                   decision, profile.duplicate_code)
+        decision, resend_of = checked.decision, checked.resend_of
+    if decision.status is Status.RJCT:
+        if resend_of is not None:
+            warnings = warnings + (f"resend of transaction {resend_of}",)
+        _to_release(ports, handoff, decision, warnings)
+        log.info("message rejected", extra={"transaction_id": transaction_id, "reason_code": decision.reason_code})
+        return f"rejected {decision.reason_code}" if resend_of is None else f"resend of {resend_of}"
+    outcome = _record_acceptance(ports, handoff, decision, warnings)
+    log.info("message accepted", extra={"transaction_id": transaction_id})
+    return outcome
+
+
+def _process_cancellation(ports: Ports, handoff: Handoff, evaluation: Evaluation, now: datetime) -> str:
+    record = ports.ledger.get(handoff.transaction_id)
+    if record is None or record.status is not Status.ACTC:
+        return "duplicate: already past processing"
+    request = evaluation.message
+    outcomes, returns = cancel.resolve(ports, handoff, request, now)
+    key = cancel.store_answers(ports, handoff, request, outcomes, returns)
+    decision = cancel.decision_for(outcomes, len(returns), now)
+    log.info("cancellation resolved", extra={"transaction_id": handoff.transaction_id, "resolution": decision.info})
+    return _record_acceptance(ports, handoff, decision, _warnings(evaluation), reply_key=key)

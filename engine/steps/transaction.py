@@ -10,7 +10,7 @@ from engine.wiring import Ports
 
 log = logging.getLogger(__name__)
 
-ACCEPTED_MESSAGE_TYPES = ("pacs.008",)
+ACCEPTED_MESSAGE_TYPES = ("pacs.008", "camt.056")  # payments, and requests to cancel them
 OPEN_ATTEMPTS = 3
 
 

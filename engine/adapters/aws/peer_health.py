@@ -1,4 +1,5 @@
-"""Probe the peer region's health endpoint (GET /) over HTTPS with a timeout."""
+"""Probe the peer region's health endpoint (GET /) over HTTPS with a timeout. Only a 200 is healthy: the route
+answers 200 or 503, so anything else (an authorizer's 401, a wrong URL's 404) means the peer cannot be trusted."""
 
 from __future__ import annotations
 
@@ -16,8 +17,6 @@ class HttpPeerHealth:
             raise LookupError("RP2_PEER_HEALTH_URL is not set: the recover job has no peer endpoint to probe")
         try:
             with urllib.request.urlopen(self._url, timeout=self._timeout) as response:
-                return response.status < 500
-        except urllib.error.HTTPError as error:
-            return error.code < 500
+                return response.status == 200
         except (urllib.error.URLError, TimeoutError, OSError):
             return False
