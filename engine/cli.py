@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Iterator
 import click
 from lxml import etree
 
+from engine.api.commands import serve
+from engine.deploy.commands import deploy, package
 from engine.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -24,6 +26,9 @@ def main() -> None:
     """rp2: ISO 20022 payment workflows on AWS, simulated, tested and deployed."""
 
 
+main.add_command(package)
+main.add_command(deploy)
+main.add_command(serve)
 
 
 @contextmanager
