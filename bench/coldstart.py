@@ -8,7 +8,7 @@ artifact's __pycache__ removed: every module compiled on import, as a zip withou
 The artifact is built from this environment's installed dependencies unless --artifact names a zip (a zip
 from `rp2 package` for another architecture or Python cannot be imported here).
 
-    .venv/bin/python bench/coldstart.py [--runs 7] [--artifact ZIP --python INTERPRETER]
+    .venv/bin/python bench/coldstart.py [--runs 7] [--artifact ZIP --python INTERPRETER] [--json]
 
 With --artifact dist/rp2-lambda-x86_64.zip --python python3.12 on an x86_64 machine, the Lambda artifact itself
 is measured with the Lambda runtime's Python version.
@@ -17,6 +17,7 @@ is measured with the Lambda runtime's Python version.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import statistics
 import subprocess
@@ -60,19 +61,21 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--artifact", type=Path, default=None)
     parser.add_argument("--python", default=sys.executable, help="interpreter that imports the handlers (the artifact's Python)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (every run's figure) instead of the text")
     args = parser.parse_args()
+    say = (lambda *_: None) if args.json else print
 
     with tempfile.TemporaryDirectory(prefix="rp2-coldstart-") as folder:
         if args.artifact is None:
             artifact = build(Path(folder) / "dist", "x86_64", from_environment=True)
             path, zipped, unpacked = artifact.path, artifact.zipped_bytes, artifact.unpacked_bytes
-            print(f"artifact  {artifact.describe()}")
+            say(f"artifact  {artifact.describe()}")
         else:
             path = args.artifact
             with zipfile.ZipFile(path) as archive:
                 unpacked = sum(info.file_size for info in archive.infolist())
             zipped = path.stat().st_size
-            print(f"artifact  {path}: {zipped / 1e6:.1f} MB zipped, {unpacked / 1e6:.1f} MB unpacked")
+            say(f"artifact  {path}: {zipped / 1e6:.1f} MB zipped, {unpacked / 1e6:.1f} MB unpacked")
         source_root, shipped_root = Path(folder) / "task-source", Path(folder) / "task-shipped"
         with zipfile.ZipFile(path) as archive:
             archive.extractall(source_root)
@@ -81,21 +84,25 @@ def main() -> None:
             shutil.rmtree(cache)
 
         version = subprocess.run([args.python, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True).stdout.strip()
-        print(f"Python {version}, {args.runs} fresh interpreters per module and case (-I -S, only the artifact on sys.path)")
-        print(f"{'handler module':<28}{'source only: median':>20}{'min-max':>16}{'as shipped: median':>20}{'min-max':>16}")
+        say(f"Python {version}, {args.runs} fresh interpreters per module and case (-I -S, only the artifact on sys.path)")
+        say(f"{'handler module':<28}{'source only: median':>20}{'min-max':>16}{'as shipped: median':>20}{'min-max':>16}")
         worst = {"source only": 0.0, "as shipped": 0.0}
+        handlers = {}
         for module, attribute in HANDLERS.items():
             source = [import_ms(source_root, module, attribute, args.python) for _ in range(args.runs)]
             shipped = [import_ms(shipped_root, module, attribute, args.python) for _ in range(args.runs)]
+            handlers[module] = {"source_only_ms": source, "as_shipped_ms": shipped}
             worst["source only"] = max(worst["source only"], statistics.median(source))
             worst["as shipped"] = max(worst["as shipped"], statistics.median(shipped))
-            print(f"{module:<28}{statistics.median(source):>17.0f} ms{min(source):>8.0f}-{max(source):<4.0f} ms"
-                  f"{statistics.median(shipped):>17.0f} ms{min(shipped):>8.0f}-{max(shipped):<4.0f} ms")
+            say(f"{module:<28}{statistics.median(source):>17.0f} ms{min(source):>8.0f}-{max(source):<4.0f} ms"
+                f"{statistics.median(shipped):>17.0f} ms{min(shipped):>8.0f}-{max(shipped):<4.0f} ms")
         for case, median in worst.items():
             verdict = "under" if median < AIM_MS else "OVER"
-            print(f"slowest median, {case}: {median:.0f} ms, {verdict} the {AIM_MS} ms aim")
-        print(f"artifact {zipped / 1e6:.1f} MB zipped, {unpacked / 1e6:.1f} MB unpacked")
-
+            say(f"slowest median, {case}: {median:.0f} ms, {verdict} the {AIM_MS} ms aim")
+        say(f"artifact {zipped / 1e6:.1f} MB zipped, {unpacked / 1e6:.1f} MB unpacked")
+        if args.json:
+            print(json.dumps({"python": version, "runs": args.runs, "artifact": str(args.artifact) if args.artifact else "built from this environment",
+                              "zipped_bytes": zipped, "unpacked_bytes": unpacked, "aim_ms": AIM_MS, "handlers": handlers}, sort_keys=True))
 
 if __name__ == "__main__":
     main()

@@ -3,12 +3,13 @@ rules of the profile, and the pacs.002 reply (built and validated) — beside th
 validation alone on the same bytes. Median and min-max over several runs, for a 1-transaction and a
 100-transaction pacs.008.
 
-    .venv/bin/python bench/iso.py [--runs 7] [--seconds 0.5] [--profile generic]
+    .venv/bin/python bench/iso.py [--runs 7] [--seconds 0.5] [--profile generic] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -106,22 +107,34 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--seconds", type=float, default=0.5, help="measuring time per run")
     parser.add_argument("--profile", default="generic")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (every run's figure) instead of the text")
     args = parser.parse_args()
     profile = profile_named(args.profile)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {cpu_model()}, "
-          f"Python {platform.python_version()}, lxml {etree.__version__}, libxml2 {'.'.join(map(str, etree.LIBXML_VERSION))}, "
-          f"{platform.system()} {platform.release()}")
-    print(f"profile {profile.name}; {args.runs} runs of {args.seconds} s CPU each, floor and full path alternating; "
-          "CPU µs per message, median (min-max)")
+    if not args.json:
+        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {cpu_model()}, "
+              f"Python {platform.python_version()}, lxml {etree.__version__}, libxml2 {'.'.join(map(str, etree.LIBXML_VERSION))}, "
+              f"{platform.system()} {platform.release()}")
+        print(f"profile {profile.name}; {args.runs} runs of {args.seconds} s CPU each, floor and full path alternating; "
+              "CPU µs per message, median (min-max)")
+    messages = {}
     for name, raw in (("1 transaction", one_transaction()), ("100 transactions", many_transactions(100))):
         floors, fulls = [], []
         for _ in range(args.runs):
             floors.append(microseconds(floor, raw, args.seconds))
             fulls.append(microseconds(full_path, raw, args.seconds, profile))
+        messages[name] = {"bytes": len(raw), "floor_us": floors, "full_us": fulls}
+        if args.json:
+            continue
         ratio = statistics.median(fulls) / statistics.median(floors)
         print(f"{name:17} {len(raw):7} bytes  floor (parse+XSD) {summary(floors)}  "
               f"full (read+rules+reply) {summary(fulls)}  = {ratio:.2f}x floor, {1e6 / statistics.median(fulls):,.0f} msg/s")
-
+    if args.json:
+        print(json.dumps({
+            "machine": {"arch": platform.machine(), "cores": os.cpu_count(), "cpu": cpu_model(), "python": platform.python_version(),
+                        "os": f"{platform.system()} {platform.release()}"},
+            "lxml": etree.__version__, "libxml2": ".".join(map(str, etree.LIBXML_VERSION)),
+            "profile": profile.name, "runs": args.runs, "seconds": args.seconds, "messages": messages,
+        }, sort_keys=True))
 
 if __name__ == "__main__":
     main()

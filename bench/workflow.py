@@ -1,12 +1,13 @@
 """Settled transactions per second through the Lambda handlers, on memory and on moto, and the AWS requests
 each settled transaction costs (counted at botocore's before-call hook, so every API call is seen).
 
-    .venv/bin/python bench/workflow.py [--transactions 200] [--repeats 5]
+    .venv/bin/python bench/workflow.py [--transactions 200] [--repeats 5] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -101,20 +102,48 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--transactions", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--json", action="store_true", help="print one JSON object (every run's figure) instead of the text")
     args = parser.parse_args()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.release()}")
-    print(f"{args.transactions} transactions of the upstream sample per run, {args.repeats} runs; median (min-max)")
+    if not args.json:
+        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.release()}")
+        print(f"{args.transactions} transactions of the upstream sample per run, {args.repeats} runs; median (min-max)")
+    rates_by_backend = {}
     for backend in ("memory", "moto"):
         rates = []
         for _ in range(args.repeats):
             rate, to_settle, reads = measure(backend, args.transactions)
             rates.append(rate)
-        print(f"workflow settled tx/s, {backend:6}: {statistics.median(rates):8.1f} ({min(rates):.1f}-{max(rates):.1f})")
+        rates_by_backend[backend] = rates
+        if not args.json:
+            print(f"workflow settled tx/s, {backend:6}: {statistics.median(rates):8.1f} ({min(rates):.1f}-{max(rates):.1f})")
+    if args.json:
+        print(json.dumps(as_json(args.transactions, args.repeats, rates_by_backend, to_settle, reads), sort_keys=True))
+        return
     per_transaction(to_settle, args.transactions, "AWS requests per settled transaction, engine code, GET /uuid to ACSC")
     per_transaction(reads, args.transactions, "AWS requests per POST /outbox read")
     polling = sum(n for op, n in (to_settle + reads).items() if op in EVENT_SOURCE_CALLS)
     print(f"not counted above: queue polling by Lambda's event source mappings, {polling / args.transactions:.2f} per transaction here")
 
+
+def as_json(count: int, repeats: int, rates: dict[str, list[float]], to_settle: Counter, reads: Counter) -> dict:
+    """The --json output: every run's rate by backend, and the requests of the last moto run per transaction."""
+    def engine_calls(requests: Counter) -> dict[str, float]:
+        return {op: n / count for op, n in sorted(requests.items()) if op not in EVENT_SOURCE_CALLS and op not in SETUP_CALLS}
+
+    settle_ops, read_ops = engine_calls(to_settle), engine_calls(reads)
+    polling = sum(n for op, n in (to_settle + reads).items() if op in EVENT_SOURCE_CALLS)
+    return {
+        "machine": {"arch": platform.machine(), "cores": os.cpu_count(), "python": platform.python_version(),
+                    "os": f"{platform.system()} {platform.release()}"},
+        "transactions": count,
+        "repeats": repeats,
+        "settled_tx_per_s": rates,
+        "aws_requests_per_settled_tx": sum(settle_ops.values()),
+        "aws_requests_per_settled_tx_by_operation": settle_ops,
+        "aws_requests_per_outbox_read": sum(read_ops.values()),
+        "aws_requests_per_outbox_read_by_operation": read_ops,
+        "event_source_polls_per_tx": polling / count,
+    }
 
 if __name__ == "__main__":
     main()

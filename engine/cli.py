@@ -128,3 +128,8 @@ def drive_file(runtime: "LocalRuntime", path: Path, message_type: str) -> bool:
 from engine.validate import validate  # noqa: E402
 
 main.add_command(validate)
+from sim.cli import simulate  # noqa: E402
+from sim.fis import fis  # noqa: E402
+
+main.add_command(simulate)
+main.add_command(fis)

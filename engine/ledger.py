@@ -128,6 +128,7 @@ class Change:
     reply_key: str | None = None
     decision: Decision | None = None
     warnings: tuple[str, ...] = field(default=())
+    deadline_not_passed_at: datetime | None = None  # when set, the change applies only if the deadline is not before it
 
     def __post_init__(self) -> None:
         check_transition(self.expected_status, self.target)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from lxml import etree
 
 from engine.iso20022 import validate_document
@@ -270,3 +272,35 @@ def test_profile_setting_reaches_the_rules(clock) -> None:
 
     assert statuses(runtime, transaction_id) == ["ACCP", "ACTC", "RJCT"]
     assert runtime.ports.ledger.get(transaction_id).decision.reason_code == "FF01"
+
+
+def test_a_settlement_after_the_deadline_is_rejected_not_settled_late(runtime: LocalRuntime, clock) -> None:
+    in_time = open_and_post(runtime, sample("own_pacs008_v08_single.xml"))
+    runtime.run_worker_once("inbox")
+    runtime.run_worker_once("process")
+    clock.current = runtime.ports.ledger.get(in_time).deadline
+    runtime.drain()
+    late = open_and_post(runtime, sample("own_pacs008_v08_bah_envelope.xml"))
+    runtime.run_worker_once("inbox")
+    runtime.run_worker_once("process")
+    clock.current = runtime.ports.ledger.get(late).deadline + timedelta(milliseconds=1)
+    runtime.drain()
+
+    assert statuses(runtime, in_time) == ["ACCP", "ACTC", "ACSP", "ACSC"]
+    assert statuses(runtime, late) == ["ACCP", "ACTC", "ACSP", "RJCT"]
+    assert runtime.ports.ledger.get(late).history[-1].reason_code == "AB03"
+    assert text(reply_of(runtime, late), ".//p:TxInfAndSts/p:StsRsnInf/p:Rsn/p:Cd") == "AB03"
+
+
+def test_a_failed_record_holds_back_the_later_records_of_its_group_only(runtime: LocalRuntime) -> None:
+    ids = [open_and_post(runtime, sample("own_pacs008_v08_single.xml")) for _ in range(2)]
+    batch = runtime.queues.receive("inbox", 10)
+    event = sqs_event("inbox", "us-east-1", batch)
+    poisoned = dict(event["Records"][0], body="not a handoff", messageId="poisoned")
+    later_same_group = dict(event["Records"][0], messageId="held-back")
+    event["Records"] = [poisoned, later_same_group, event["Records"][1]]
+
+    result = runtime.workers["inbox"](event, None)
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": "poisoned"}, {"itemIdentifier": "held-back"}]}
+    assert [runtime.ports.ledger.get(i).status for i in ids] == [Status.ACCP, Status.ACTC]

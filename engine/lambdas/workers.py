@@ -1,16 +1,16 @@
 """SQS handlers for the inbox, process and release workers.
 
-Every record of a batch is processed; a failed record is reported alone, together with any later record of
-the same message group (FIFO order within a transaction), and never forwards anything downstream.
+Every record of a batch is processed; a failed record is reported in ``batchItemFailures`` together with any
+later record of the same message group (FIFO order within a transaction is kept), and never forwards anything
+downstream. This is the partial batch response of an event source mapping with ``ReportBatchItemFailures``;
+it is written here rather than taken from aws-lambda-powertools' batch utility, whose import alone costs about
+90 ms of every cold start.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from engine.lambdas.environment import deployed_ports, logger
 from engine.steps import inbox, process, release
@@ -25,15 +25,28 @@ class Worker:
         self._step = step
         self._ports = ports
 
-    def handle_record(self, record: SQSRecord) -> str:
-        handoff = Handoff.from_json(record.body)
+    def handle_record(self, record: dict[str, Any]) -> str:
+        handoff = Handoff.from_json(record["body"])
         outcome = self._step(self._ports(), handoff)
-        logger.info("record done", transaction_id=handoff.transaction_id, outcome=outcome, message_id=record.message_id)
+        logger.info("record done", transaction_id=handoff.transaction_id, outcome=outcome, message_id=record["messageId"])
         return outcome
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        processor = SqsFifoPartialProcessor(skip_group_on_error=True)
-        return process_partial_response(event=event, record_handler=self.handle_record, processor=processor, context=context)
+        failed: list[dict[str, str]] = []
+        failed_groups: set[str] = set()
+        for record in event["Records"]:
+            group = record.get("attributes", {}).get("MessageGroupId")
+            if group is not None and group in failed_groups:
+                failed.append({"itemIdentifier": record["messageId"]})
+                continue
+            try:
+                self.handle_record(record)
+            except Exception:
+                logger.exception("record failed", message_id=record["messageId"])
+                failed.append({"itemIdentifier": record["messageId"]})
+                if group is not None:
+                    failed_groups.add(group)
+        return {"batchItemFailures": failed}
 
 
 inbox_handler = Worker(inbox.receive, deployed_ports)

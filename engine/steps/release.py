@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from engine.ledger import Change, Decision, HistoryEntry, PaymentOutcome, StaleTransition, Status, Transaction
 from engine.replies import status_report
+from engine.steps.deadline import overdue_rejection
 from engine.steps.handoff import MAIN_REPLY, STATUS_REPORT, Handoff, reply_key
 from engine.wiring import Ports
 
@@ -36,6 +38,7 @@ def release(ports: Ports, handoff: Handoff) -> str:
         reply_key=key,
         decision=decision,
         warnings=handoff.warnings,
+        deadline_not_passed_at=now if accepted else None,
     )
     try:
         record = ports.ledger.transition(transaction_id, change)
@@ -43,6 +46,8 @@ def release(ports: Ports, handoff: Handoff) -> str:
         current = stale.current
         if current is not None and current.region != ports.settings.region:
             return f"fenced: owned by {current.region}"
+        if accepted and current is not None and (current.status, current.version) == (Status.ACSP, handoff.version):
+            return reject_late(ports, current, now, handoff.payload)
         if current is None or not current.status.is_terminal:
             log.warning("release for a transaction in an unexpected state", extra={"transaction_id": transaction_id})
             return "dropped: unexpected state"
@@ -51,6 +56,17 @@ def release(ports: Ports, handoff: Handoff) -> str:
         record = current
     store_reply(ports, record, handoff.payload)
     return record.status.value
+
+
+def reject_late(ports: Ports, record: Transaction, now: datetime, payload: bytes) -> str:
+    """The settlement came after the deadline: the payment is rejected, never settled late."""
+    try:
+        rejected = ports.ledger.transition(record.id, overdue_rejection(record, now, ports.settings.sla_seconds, "late settlement"))
+    except StaleTransition:
+        return "duplicate: decided elsewhere"
+    store_reply(ports, rejected, payload)
+    log.info("settlement after the deadline rejected", extra={"transaction_id": record.id})
+    return rejected.status.value
 
 
 def store_reply(ports: Ports, record: Transaction, payload: bytes | None) -> bytes:

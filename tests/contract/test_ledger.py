@@ -197,3 +197,16 @@ def test_warnings_append_in_order(backend):
 
     assert updated.warnings == ("duplicate UETR", "value date in the past", "charge bearer defaulted")
     assert ledger.get(TX).warnings == updated.warnings
+
+
+def test_a_deadline_guarded_change_applies_up_to_the_deadline_only(backend):
+    ledger = backend.ports.ledger
+    record = opened()
+    ledger.open(record)
+    late = received(deadline_not_passed_at=record.deadline + timedelta(microseconds=1))
+
+    with pytest.raises(StaleTransition) as stale:
+        ledger.transition(TX, late)
+    assert (stale.value.current.status, stale.value.current.version) == (Status.ACCP, 1)
+
+    assert ledger.transition(TX, received(deadline_not_passed_at=record.deadline)).status is Status.ACTC

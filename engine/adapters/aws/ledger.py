@@ -103,9 +103,12 @@ class DynamoLedger:
             names["#shard"] = INFLIGHT_SHARD
             names["#deadline"] = INFLIGHT_DEADLINE
             expression += " REMOVE #shard, #deadline"
-        return self._conditional_update(
-            transaction_id, expression, "#status = :expected AND #version = :v", names, values
-        )
+        condition = "#status = :expected AND #version = :v"
+        if change.deadline_not_passed_at is not None:
+            names["#record_deadline"] = "deadline"
+            values[":now"] = timestamp(change.deadline_not_passed_at)
+            condition += " AND #record_deadline >= :now"
+        return self._conditional_update(transaction_id, expression, condition, names, values)
 
     def take_over(self, transaction_id: str, takeover: Takeover) -> Transaction:
         return self._conditional_update(

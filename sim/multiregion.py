@@ -1,0 +1,547 @@
+"""Two regions: the links between them, the global table in its two modes, the archive's cross-region copy, and the
+peer health probes of the recover job.
+
+``strong`` (multi-Region strong consistency): one linearizable table; a region that cannot reach a majority of
+{region A, region B, witness} fails every call fast with ``Unavailable`` (what the AWS adapter raises for the 5xx
+DynamoDB answers), the majority side carries on. ``eventual``: each region reads and writes its own replica; every
+write is copied, whole item, to the other replica after a lag drawn from the scenario's distribution, queued while
+the link is down (region outage, cross-region cut, replication paused) and flushed after; last writer wins per item
+by write timestamp, and each conflict that rule resolves is recorded. The archive (``inbox/`` and ``outbox/``
+objects) is copied across regions in both modes, with its own lag. The engine is unchanged: the regions' ports are
+these stores.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from engine.adapters.memory import MemoryArchive, MemoryLedger, MemoryRouting
+from engine.ledger import Transaction
+from engine.ports import Unavailable
+from sim.adapters import transaction_of_key
+from sim.latency import lognormal_seconds
+
+CUT = "aws:network:route-table-disrupt-cross-region-connectivity"
+PAUSE = "aws:dynamodb:global-table-pause-replication"
+LAG = "rp2:replication-lag"
+BLOCKED_RETRY_S = 1.0
+PROBE_RTT_S = 0.07  # a cross-region HTTPS health probe that answers
+
+
+class Links:
+    """Who reaches whom at a moment. The witness region never fails (scenarios target only the world's regions)."""
+
+    def __init__(self, faults) -> None:
+        self.faults = faults
+        self.cuts = faults.of(CUT)
+        self.pauses = faults.of(PAUSE)
+        self.lags = faults.of(LAG)
+
+    def down(self, region: str, now: float):
+        return self.faults.region_down(region, now)
+
+    def cut(self, a: str, b: str, now: float):
+        for state in self.cuts:
+            if state.start <= now < state.end and state.region in (a, b):
+                return state
+        return None
+
+    def unreachable(self, a: str, b: str, now: float):
+        """The fault that keeps a from reaching b (None: reachable)."""
+        return self.down(a, now) or self.down(b, now) or self.cut(a, b, now)
+
+    def replication_blocked(self, src: str, dst: str, now: float):
+        blocked = self.unreachable(src, dst, now)
+        if blocked is not None:
+            return blocked
+        for state in self.pauses:
+            if state.start <= now < state.end and state.region in (src, dst):
+                return state
+        return None
+
+    def added_lag(self, src: str, now: float, tid: str | None) -> float:
+        extra = 0.0
+        for state in self.lags:
+            if state.active(src, now):
+                extra += lognormal_seconds(state.stream, state.params["added_p50_ms"], state.params["added_p99_ms"])
+                state.hit(now, (tid,) if tid else ())
+        return extra
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two regions wrote one item without seeing each other's write; last writer wins kept one."""
+
+    transaction_id: str
+    at_s: float
+    kept: str  # status kept
+    lost: str  # status overwritten
+    kept_region: str
+    lost_region: str
+
+    @property
+    def disagreement(self) -> bool:
+        """What last writer wins cost: the regions had decided differently (one of them terminal)."""
+        return self.kept != self.lost and (self.kept in _TERMINAL or self.lost in _TERMINAL)
+
+
+_TERMINAL = frozenset({"ACSC", "RJCT", "CANC", "FAIL"})
+
+
+def _descends(incoming: Transaction, current: Transaction) -> bool:
+    """incoming was written by a region that had seen current."""
+    return (incoming.version > current.version and incoming.epoch >= current.epoch
+            and incoming.history[: len(current.history)] == current.history)
+
+
+class Hub:
+    """The cross-region machinery of one run: links, replication queues (one per direction), quorum checks."""
+
+    def __init__(self, world, regions: tuple[str, str], witness: str | None, spec) -> None:
+        self.world = world
+        self.env = world.env
+        self.regions = regions
+        self.witness = witness
+        self.spec = spec
+        self.strong = spec.consistency == "strong"
+        self.links = Links(world.faults)
+        self._lag = world.streams("replication/lag")
+        self._seq = itertools.count()
+        self._queues: dict[tuple[str, str], list] = {(a, b): [] for a in regions for b in regions if a != b}
+        self._wake = {key: self.env.event() for key in self._queues}
+        self.replicas: dict[str, dict[str, Any]] = {}  # region -> {"ledger", "routing", "archive"}
+        self.conflicts: list[Conflict] = []
+        self.claim_conflicts = 0
+        self.replicated = 0
+        self.shared_ledger = MemoryLedger(compact=True) if self.strong else None
+        self.shared_routing = MemoryRouting() if self.strong else None
+
+    def peer(self, region: str) -> str:
+        return next(r for r in self.regions if r != region)
+
+    def now(self, region: str) -> float:
+        return self.world.regions[region].io.now() if region in self.world.regions else self.env.now
+
+    # -- stores of one region ---------------------------------------------------------------------------------
+    def stores(self, region: str) -> tuple[Any, Any, Any]:
+        archive = ReplicatedArchive(self, region)
+        if self.strong:
+            ledger = QuorumLedger(self, region, self.shared_ledger)
+            routing = QuorumRouting(self, region, self.shared_routing)
+        else:
+            ledger = ReplicaLedger(self, region)
+            routing = ReplicaRouting(self, region)
+        self.replicas[region] = {"ledger": ledger, "routing": routing, "archive": archive}
+        return ledger, routing, archive
+
+    def start(self) -> None:
+        for key in self._queues:
+            self.env.process(self._pump(*key))
+
+    # -- strong: the quorum --------------------------------------------------------------------------------------
+    def require_quorum(self, region: str, tid: str | None) -> None:
+        now = self.now(region)
+        members = [r for r in (*self.regions, self.witness) if r is not None]
+        reachable, blockers = 0, []
+        for member in members:
+            if member == region:
+                blocked = self.links.down(region, now)
+            else:
+                blocked = self.links.unreachable(region, member, now)
+            if blocked is None:
+                reachable += 1
+            else:
+                blockers.append(blocked)
+        if reachable * 2 <= len(members):
+            for state in blockers[:1]:
+                state.hit(now, (tid,) if tid else ())
+            raise Unavailable(f"dynamodb: {region} reaches {reachable} of {len(members)} replicas: 503 no quorum ({blockers[0].spec.label})")
+        current = self.world.regions[region].io.current
+        if current is not None and self.spec.strong_write_ms:
+            current.elapsed += self.spec.strong_write_ms / 1000.0
+
+    def has_quorum(self, region: str, now: float) -> bool:
+        members = [r for r in (*self.regions, self.witness) if r is not None]
+        reachable = sum(1 for m in members if (self.links.down(region, now) if m == region else self.links.unreachable(region, m, now)) is None)
+        return reachable * 2 > len(members)
+
+    # -- replication ---------------------------------------------------------------------------------------------
+    def send(self, src: str, kind: str, key: str, value: Any, tid: str | None) -> None:
+        dst = self.peer(src)
+        now = self.now(src)
+        stamp = (self.world.regions[src].clock.now().timestamp(), src)
+        if kind == "object":
+            lag = lognormal_seconds(self._lag, self.spec.archive_lag_p50_ms, self.spec.archive_lag_p99_ms)
+        else:
+            lag = lognormal_seconds(self._lag, self.spec.lag_p50_ms, self.spec.lag_p99_ms)
+        lag += self.links.added_lag(src, now, tid)
+        blocked = self.links.replication_blocked(src, dst, now)
+        if blocked is not None:
+            blocked.hit(now, (tid,) if tid else ())
+        queue = self._queues[(src, dst)]
+        heapq.heappush(queue, (now + lag, next(self._seq), kind, key, value, stamp, tid))
+        wake = self._wake[(src, dst)]
+        if not wake.triggered:
+            wake.succeed()
+
+    def pending(self) -> int:
+        return sum(len(q) for q in self._queues.values())
+
+    def _pump(self, src: str, dst: str):
+        env, queue = self.env, self._queues[(src, dst)]
+        while True:
+            if not queue:
+                self._wake[(src, dst)] = env.event()
+                yield self._wake[(src, dst)]
+                continue
+            due = queue[0][0]
+            if due > env.now:
+                self._wake[(src, dst)] = env.event()
+                yield env.timeout(due - env.now) | self._wake[(src, dst)]
+                continue
+            blocked = self.links.replication_blocked(src, dst, env.now)
+            if blocked is not None:
+                blocked.hit(env.now, (queue[0][6],) if queue[0][6] else ())
+                yield env.timeout(BLOCKED_RETRY_S)
+                continue
+            while queue and queue[0][0] <= env.now:
+                self._apply(dst, heapq.heappop(queue))
+
+    def flush(self) -> None:
+        """After the run: what is still queued arrives (the faults are over)."""
+        for key, queue in self._queues.items():
+            while queue:
+                self._apply(key[1], heapq.heappop(queue))
+
+    def _apply(self, dst: str, item) -> None:
+        _, _, kind, key, value, stamp, tid = item
+        self.replicated += 1
+        replica = self.replicas[dst]
+        if kind == "object":
+            replica["archive"].apply_remote(key, value, stamp)
+        elif kind == "item":
+            replica["ledger"].apply_remote(value, stamp)
+        elif kind == "claim":
+            replica["ledger"].apply_remote_claim(key, value, stamp)
+        elif kind in ("state", "view"):
+            replica["routing"].apply_remote(kind, key, value, stamp)
+
+
+class QuorumLedger:
+    """A region's endpoint of the strongly consistent global table."""
+
+    def __init__(self, hub: Hub, region: str, shared: MemoryLedger) -> None:
+        self.hub, self.region, self.shared = hub, region, shared
+
+    def open(self, record):
+        self.hub.require_quorum(self.region, record.id)
+        return self.shared.open(record)
+
+    def get(self, transaction_id):
+        self.hub.require_quorum(self.region, transaction_id)
+        return self.shared.get(transaction_id)
+
+    def transition(self, transaction_id, change):
+        self.hub.require_quorum(self.region, transaction_id)
+        return self.shared.transition(transaction_id, change)
+
+    def take_over(self, transaction_id, takeover):
+        self.hub.require_quorum(self.region, transaction_id)
+        return self.shared.take_over(transaction_id, takeover)
+
+    def in_flight(self, region, deadline_before, limit):
+        self.hub.require_quorum(self.region, None)
+        return self.shared.in_flight(region, deadline_before, limit)
+
+    def claim(self, key, transaction_id, expires_at):
+        self.hub.require_quorum(self.region, transaction_id)
+        return self.shared.claim(key, transaction_id, expires_at)
+
+    def check(self):
+        self.hub.require_quorum(self.region, None)
+
+    def read(self, transaction_id):
+        """The final state, without quorum or latency (metrics)."""
+        return self.shared.get(transaction_id)
+
+
+class QuorumRouting:
+    def __init__(self, hub: Hub, region: str, shared: MemoryRouting) -> None:
+        self.hub, self.region, self.shared = hub, region, shared
+
+    def region_states(self):
+        self.hub.require_quorum(self.region, None)
+        return self.shared.region_states()
+
+    def declare(self, state):
+        self.hub.require_quorum(self.region, None)
+        self.shared.declare(state)
+
+    def peer_view(self, observer, peer):
+        self.hub.require_quorum(self.region, None)
+        return self.shared.peer_view(observer, peer)
+
+    def save_peer_view(self, view):
+        self.hub.require_quorum(self.region, None)
+        self.shared.save_peer_view(view)
+
+    def states(self):
+        return self.shared.region_states()
+
+
+class ReplicaLedger(MemoryLedger):
+    """One region's replica of the eventually consistent global table."""
+
+    def __init__(self, hub: Hub, region: str) -> None:
+        super().__init__(compact=True)
+        self.hub, self.region = hub, region
+        self.stamps: dict[str, tuple[float, str]] = {}
+        self.claim_stamps: dict[str, tuple[float, str]] = {}
+
+    def _sent(self, record: Transaction) -> None:
+        stamp = (self.hub.world.regions[self.region].clock.now().timestamp(), self.region)
+        self.stamps[record.id] = stamp
+        self.hub.send(self.region, "item", record.id, record, record.id)
+
+    def open(self, record):
+        opened = super().open(record)
+        if opened:
+            self._sent(record)
+        return opened
+
+    def transition(self, transaction_id, change):
+        updated = super().transition(transaction_id, change)
+        self._sent(updated)
+        return updated
+
+    def take_over(self, transaction_id, takeover):
+        updated = super().take_over(transaction_id, takeover)
+        self._sent(updated)
+        return updated
+
+    def claim(self, key, transaction_id, expires_at):
+        holder = super().claim(key, transaction_id, expires_at)
+        if holder == transaction_id and key not in self.claim_stamps:
+            self.claim_stamps[key] = (self.hub.world.regions[self.region].clock.now().timestamp(), self.region)
+            self.hub.send(self.region, "claim", key, transaction_id, transaction_id)
+        return holder
+
+    def read(self, transaction_id):
+        return self.get(transaction_id)
+
+    def apply_remote(self, record: Transaction, stamp) -> None:
+        current = self._load(record.id)
+        if current is None:
+            self._store(record)
+            self._index(record)
+            self.stamps[record.id] = stamp
+            return
+        if current == record:
+            return
+        if not _descends(record, current) and not _descends(current, record):
+            local = self.stamps.get(record.id, (0.0, ""))
+            kept, lost = (record, current) if stamp > local else (current, record)
+            kept_region = stamp[1] if kept is record else local[1]
+            self.hub.conflicts.append(Conflict(record.id, self.hub.env.now, kept.status.value, lost.status.value,
+                                               kept_region, self.hub.peer(kept_region)))
+        if stamp <= self.stamps.get(record.id, (0.0, "")):
+            return  # last writer wins: the local write is newer
+        self._store(record)
+        self.stamps[record.id] = stamp
+        if record.region != current.region:
+            self._index(record)
+
+    def apply_remote_claim(self, key: str, transaction_id: str, stamp) -> None:
+        holder = self._claims.get(key)
+        if holder is None:
+            self._claims[key] = transaction_id
+            self.claim_stamps[key] = stamp
+        elif holder != transaction_id:
+            self.hub.claim_conflicts += 1
+            if stamp > self.claim_stamps.get(key, (0.0, "")):
+                self._claims[key] = transaction_id
+                self.claim_stamps[key] = stamp
+
+
+class ReplicaRouting(MemoryRouting):
+    def __init__(self, hub: Hub, region: str) -> None:
+        super().__init__()
+        self.hub, self.region = hub, region
+        self._stamps: dict[Any, tuple[float, str]] = {}
+
+    def _stamp(self, key) -> None:
+        self._stamps[key] = (self.hub.world.regions[self.region].clock.now().timestamp(), self.region)
+
+    def declare(self, state):
+        super().declare(state)
+        self._stamp(("state", state.region))
+        self.hub.send(self.region, "state", state.region, state, None)
+
+    def save_peer_view(self, view):
+        super().save_peer_view(view)
+        self._stamp(("view", (view.observer, view.peer)))
+        self.hub.send(self.region, "view", (view.observer, view.peer), view, None)
+
+    def apply_remote(self, kind: str, key, value, stamp) -> None:
+        if stamp <= self._stamps.get((kind, key), (0.0, "")):
+            return
+        self._stamps[(kind, key)] = stamp
+        if kind == "state":
+            self._states[key] = value
+        else:
+            self._views[key] = value
+
+    def states(self):
+        return self.region_states()
+
+
+class ReplicatedArchive(MemoryArchive):
+    """A region's bucket; every object is copied to the peer's bucket (S3 cross-region replication)."""
+
+    def __init__(self, hub: Hub, region: str) -> None:
+        super().__init__(compress=True)
+        self.hub, self.region = hub, region
+        self._stamps: dict[str, tuple[float, str]] = {}
+
+    def put(self, key, body):
+        super().put(key, body)
+        self._stamps[key] = (self.hub.world.regions[self.region].clock.now().timestamp(), self.region)
+        self.hub.send(self.region, "object", key, bytes(body), transaction_of_key(key))
+
+    def apply_remote(self, key: str, body: bytes, stamp) -> None:
+        if stamp <= self._stamps.get(key, (0.0, "")):
+            return
+        self._stamps[key] = stamp
+        MemoryArchive.put(self, key, body)
+
+
+class SimPeerHealth:
+    """The recover job's probe of the peer's GET /: fails (after the probe timeout) when the peer is down, the link is
+    cut, or the peer's health check answers 503 (strong mode, the peer cut off from the quorum)."""
+
+    def __init__(self, hub: Hub, observer: str, timeout_s: float) -> None:
+        self.hub, self.observer, self.timeout_s = hub, observer, timeout_s
+        self.probes = 0
+        self.failures = 0
+
+    def probe(self, region: str) -> bool:
+        hub = self.hub
+        io = hub.world.regions[self.observer].io
+        now = io.now()
+        self.probes += 1
+        blocked = hub.links.unreachable(self.observer, region, now)
+        healthy = blocked is None and (not hub.strong or hub.has_quorum(region, now))
+        if io.current is not None:
+            io.current.elapsed += PROBE_RTT_S if healthy else (self.timeout_s if blocked is not None else PROBE_RTT_S)
+        if not healthy:
+            self.failures += 1
+        return healthy
+
+
+# -- after the run: what the failovers did --------------------------------------------------------------------------
+def detection_bound_s(scenario) -> float:
+    return scenario.failover.detection_bound_s()
+
+
+def terminal_bound_s(scenario) -> float:
+    """SLA + detection (N x recover cadence + probe timeout) + timeout cadence + the job's own run (function timeout +
+    3 x cold-start p99): how long any transaction may take from its opening to its terminal status."""
+    engine = scenario.engine
+    tolerance = engine.function_timeout_s + 3 * scenario.latency["lambda_cold_start"].p99_ms / 1000.0
+    return engine.sla_seconds + detection_bound_s(scenario) + engine.timeout_cadence_s + tolerance
+
+
+def split_brain(world) -> dict[str, str]:
+    """Transactions two regions decided differently, or both settled: from the terminal writes each region made and
+    from the replicas after the final flush."""
+    found: dict[str, str] = {}
+    for tid, writes in world.terminal_writes.items():
+        regions = {region for region, _ in writes}
+        statuses = {status for _, status in writes}
+        settled_in = {region for region, status in writes if status == "ACSC"}
+        if len(statuses) > 1 or len(settled_in) > 1:
+            found[tid] = " and ".join(f"{status} in {region}" for region, status in writes)
+    hub = world.hub
+    if not hub.strong:
+        a, b = hub.regions
+        for tid in world.transactions:
+            first, second = hub.replicas[a]["ledger"].read(tid), hub.replicas[b]["ledger"].read(tid)
+            if first is not None and second is not None and first.status != second.status:
+                found.setdefault(tid, f"replicas disagree after the flush: {first.status.value} in {a}, {second.status.value} in {b}")
+    return found
+
+
+def failovers(world) -> list[dict[str, Any]]:
+    """Per failure (region outage, cross-region cut): detection, take-over, and what became of its in-flight work."""
+    rows = []
+    for failure in world.failures:
+        peer = world.hub.peer(failure.region)
+        runs = [run for run in world.recover_runs if run.region == peer and run.started_s >= failure.start_s]
+        declared = next((run for run in runs if run.declared == "down" and run.started_s <= failure.end_s + detection_bound_s(world.scenario)), None)
+        taken: dict[str, str] = {}
+        for run in runs:
+            if declared is None or run.started_s < declared.started_s:
+                continue
+            for kind, tids in (("redriven", run.redriven), ("cancelled", run.cancelled), ("adopted", run.adopted)):
+                for tid in tids:
+                    taken.setdefault(tid, kind)
+        declared_at = declared.started_s if declared is not None else None
+        finished_before = set()
+        stranded = []
+        for tid in failure.in_flight:
+            info = world.transactions[tid]
+            if tid in taken:
+                continue
+            if info.terminal_s is not None and (declared_at is None or info.terminal_s <= declared.ended_s):
+                finished_before.add(tid)
+                continue
+            if declared is not None:
+                stranded.append(tid)
+        counts = {kind: sum(1 for tid in failure.in_flight if taken.get(tid) == kind) for kind in ("redriven", "cancelled", "adopted")}
+        rows.append({
+            "fault": failure.fault, "action": failure.action, "region": failure.region, "start_s": failure.start_s,
+            "duration_s": failure.end_s - failure.start_s, "detected": declared is not None,
+            "detection_time_s": round(declared_at - failure.start_s, 6) if declared is not None else None,
+            "takeover_time_s": round(declared.ended_s - failure.start_s, 6) if declared is not None else None,
+            "in_flight_at_failure": len(failure.in_flight), **counts,
+            "taken_over_total": len(taken), "finished_by_owner": len(finished_before), "stranded": stranded,
+        })
+    return rows
+
+
+def summary(world) -> dict[str, Any]:
+    hub = world.hub
+    rows = failovers(world)
+    detected = [row for row in rows if row["detected"]]
+    conflicts = hub.conflicts
+    taken = {kind: sum(len(getattr(run, kind)) for run in world.recover_runs) for kind in ("redriven", "cancelled", "adopted")}
+    brain = split_brain(world)
+    return {
+        "consistency": hub.spec.consistency,
+        "witness": hub.witness,
+        "detection_bound_s": detection_bound_s(world.scenario),
+        "terminal_bound_s": round(terminal_bound_s(world.scenario), 6),
+        "failures": [{**row, "stranded": len(row["stranded"])} for row in rows],
+        "detection_time_s": max((row["detection_time_s"] for row in detected), default=0.0),
+        "takeover_time_s": max((row["takeover_time_s"] for row in detected), default=0.0),
+        "in_flight_at_failure": sum(row["in_flight_at_failure"] for row in rows),
+        "redriven": taken["redriven"],
+        "cancelled_by_takeover": taken["cancelled"],
+        "adopted": taken["adopted"],
+        "fenced": sum(world.fenced.values()),
+        "fenced_by_step": {f"{region} {step}": n for (region, step), n in sorted(world.fenced.items())},
+        "declared_down": sum(1 for run in world.recover_runs if run.declared == "down"),
+        "declared_up": sum(1 for run in world.recover_runs if run.declared == "up"),
+        "recover_runs_failed": sum(1 for run in world.recover_runs if run.outcome not in ("ok", "skipped-outage")),
+        "lww_conflicts": len(conflicts),
+        "lww_disagreements": sum(1 for c in conflicts if c.disagreement),
+        "lww_disagreement_examples": [f"{c.transaction_id}: kept {c.kept} ({c.kept_region}) over {c.lost} ({c.lost_region})"
+                                      for c in conflicts if c.disagreement][:5],
+        "claim_conflicts": hub.claim_conflicts,
+        "split_brain_transactions": len(brain),
+        "stranded_transactions": sum(len(row["stranded"]) for row in rows),
+        "items_replicated": hub.replicated,
+    }
