@@ -15,6 +15,7 @@ install: $(STAMP)
 
 demo: install
 	$(BIN)/rp2 run data/samples/upstream_pacs.008.xml
+	$(BIN)/rp2 simulate scenarios/baseline.toml --seed 1 --out out/baseline
 
 test: install
 	$(BIN)/pytest -q -m "not slow"

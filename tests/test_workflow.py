@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from lxml import etree
 
 from engine.iso20022 import validate_document
 from engine.ledger import Status
-from engine.local_runtime import LocalRuntime, sqs_event
+from engine.local_runtime import LocalRuntime, api_event, sqs_event
 from tests.conftest import sample
 
 CLIENT = "client-a"
@@ -304,3 +305,17 @@ def test_a_failed_record_holds_back_the_later_records_of_its_group_only(runtime:
 
     assert result == {"batchItemFailures": [{"itemIdentifier": "poisoned"}, {"itemIdentifier": "held-back"}]}
     assert [runtime.ports.ledger.get(i).status for i in ids] == [Status.ACCP, Status.ACTC]
+
+
+def test_an_unavailable_ledger_is_a_503_with_retry_after(runtime: LocalRuntime, monkeypatch) -> None:
+    from engine.ports import Unavailable
+
+    def unreachable(record):
+        raise Unavailable("dynamodb: connect timeout")
+
+    monkeypatch.setattr(runtime.ports.ledger, "open", unreachable)
+    event = api_event("GET", "/uuid", identity=CLIENT, headers={"X-Message-Type": "pacs.008"}, body=None, request_time_ms=0)
+    response = runtime.api(event, None)
+
+    assert (response["statusCode"], response["headers"]["Retry-After"]) == (503, "1")
+    assert json.loads(response["body"])["message"] == "temporarily unavailable, retry: dynamodb: connect timeout"

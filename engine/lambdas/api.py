@@ -11,6 +11,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from engine.lambdas.environment import deployed_ports, logger
+from engine.ports import Unavailable
 from engine.steps.health import is_healthy, probe
 from engine.steps.inbox import submit
 from engine.steps.outbox import fetch_reply
@@ -69,7 +70,13 @@ class Api:
         handler = handlers.get(route)
         if handler is None:
             return self.respond(request, 404, f"no route {route[0]} {route[1]}", error_code="NotFound")
-        return handler(request)
+        try:
+            return handler(request)
+        except Unavailable as error:
+            logger.warning("dependency unavailable", error=str(error))
+            response = self.respond(request, 503, f"temporarily unavailable, retry: {error}", error_code="Unavailable")
+            response["headers"]["Retry-After"] = "1"
+            return response
 
     def respond(
         self, request: APIGatewayProxyEvent, status: int, message: str, *, transaction_id: str | None = None, error_code: str | None = None
