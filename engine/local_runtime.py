@@ -76,6 +76,15 @@ def sqs_event(step: str, region: str, messages: Sequence[QueuedMessage]) -> dict
     }
 
 
+def settle_batch(queues: QueueDriver, step: str, batch: Sequence[QueuedMessage], result: dict[str, Any]) -> tuple[int, int]:
+    """What an event source mapping does with a partial batch response: delete the successes, let the failures
+    become visible again. Returns (processed, failed)."""
+    failed_ids = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
+    queues.acknowledge(step, [m for m in batch if m.message_id not in failed_ids])
+    queues.release_unprocessed(step, [m for m in batch if m.message_id in failed_ids])
+    return len(batch) - len(failed_ids), len(failed_ids)
+
+
 class LocalRuntime:
     def __init__(self, ports: Ports, queues: QueueDriver) -> None:
         self.ports = ports
@@ -99,10 +108,7 @@ class LocalRuntime:
         if not batch:
             return 0, 0
         result = self.workers[step](sqs_event(step, self.ports.settings.region, batch), None)
-        failed_ids = {item["itemIdentifier"] for item in result["batchItemFailures"]}
-        self.queues.acknowledge(step, [m for m in batch if m.message_id not in failed_ids])
-        self.queues.release_unprocessed(step, [m for m in batch if m.message_id in failed_ids])
-        return len(batch) - len(failed_ids), len(failed_ids)
+        return settle_batch(self.queues, step, batch, result)
 
     def drain(self, max_polls: int = 1000) -> int:
         """Run the workers until every queue is empty or only failing messages remain; returns records processed."""

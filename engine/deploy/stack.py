@@ -23,7 +23,7 @@ import boto3
 from engine.adapters.aws import aws_ports
 from engine.adapters.aws.queues import SqsQueues
 from engine.deploy.deploy import client
-from engine.local_runtime import ApiAnswer, api_event, sqs_event
+from engine.local_runtime import ApiAnswer, api_event, settle_batch, sqs_event
 from engine.settings import Settings
 from engine.wiring import Ports
 
@@ -208,10 +208,7 @@ class DeployedHandlers:
         logical_id = next(f.logical_id for f in self.stack.functions.values() if f.name == mapping.function_name)
         with self._as_function(logical_id) as handler:
             result = handler(event, None)
-        failed_ids = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
-        self.queues.acknowledge(step, [m for m in batch if m.message_id not in failed_ids])
-        self.queues.release_unprocessed(step, [m for m in batch if m.message_id in failed_ids])
-        return len(batch) - len(failed_ids), len(failed_ids)
+        return settle_batch(self.queues, step, batch, result)
 
     def drain(self, max_polls: int = 1000) -> int:
         processed = 0
