@@ -454,6 +454,12 @@ def terminal_bound_s(scenario) -> float:
     return engine.sla_seconds + detection_bound_s(scenario) + engine.timeout_cadence_s + tolerance
 
 
+@dataclass(frozen=True)
+class RecoverAt:
+    started_s: float
+    ended_s: float
+
+
 def split_brain(world) -> dict[str, str]:
     """Transactions two regions decided differently, or both settled: from the terminal writes each region made and
     from the replicas after the final flush."""
@@ -481,6 +487,10 @@ def failovers(world) -> list[dict[str, Any]]:
         peer = world.hub.peer(failure.region)
         runs = [run for run in world.recover_runs if run.region == peer and run.started_s >= failure.start_s]
         declared = next((run for run in runs if run.declared == "down" and run.started_s <= failure.end_s + detection_bound_s(world.scenario)), None)
+        before = [run for run in world.recover_runs if run.region == peer and run.declared and run.started_s <= failure.start_s]
+        already_down = bool(before) and before[-1].declared == "down"
+        if already_down:  # an earlier failure left the region declared down: nothing new to detect
+            declared = RecoverAt(failure.start_s, failure.start_s)
         taken: dict[str, str] = {}
         for run in runs:
             if declared is None or run.started_s < declared.started_s:
