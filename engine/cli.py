@@ -14,6 +14,9 @@ from lxml import etree
 from engine.api.commands import serve
 from engine.deploy.commands import deploy, package
 from engine.settings import Settings, SettingsError
+from engine.validate import validate
+from sim.cli import simulate
+from sim.fis import fis
 
 if TYPE_CHECKING:
     from engine.local_runtime import LocalRuntime
@@ -26,9 +29,8 @@ def main() -> None:
     """rp2: ISO 20022 payment workflows on AWS, simulated, tested and deployed."""
 
 
-main.add_command(package)
-main.add_command(deploy)
-main.add_command(serve)
+for command in (validate, simulate, fis, serve, package, deploy):
+    main.add_command(command)
 
 
 @contextmanager
@@ -124,12 +126,3 @@ def drive_file(runtime: "LocalRuntime", path: Path, message_type: str) -> bool:
         tree = etree.fromstring(reply.body["message"].encode("utf-8"))
         click.echo(etree.tostring(tree, pretty_print=True, encoding="unicode"))
     return record.status.is_terminal
-
-from engine.validate import validate  # noqa: E402
-
-main.add_command(validate)
-from sim.cli import simulate  # noqa: E402
-from sim.fis import fis  # noqa: E402
-
-main.add_command(simulate)
-main.add_command(fis)

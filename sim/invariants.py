@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from sim.metrics import TERMINAL
 from engine.steps.process import DUPLICATE_REASON
-from engine.steps.timeout import CLEARING_TIMEOUT, SETTLEMENT_TIMEOUT
+from engine.steps.deadline import CLEARING_TIMEOUT, SETTLEMENT_TIMEOUT
 
 TIMEOUT_REASONS = frozenset({CLEARING_TIMEOUT, SETTLEMENT_TIMEOUT})
 SHOWN = 5  # transaction ids quoted per failed invariant

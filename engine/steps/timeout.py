@@ -5,13 +5,11 @@ from __future__ import annotations
 import logging
 
 from engine.ledger import StaleTransition
-from engine.steps.deadline import CLEARING_TIMEOUT, SETTLEMENT_TIMEOUT, overdue_rejection
+from engine.steps.deadline import overdue_rejection
 from engine.steps.release import store_reply
 from engine.wiring import Ports
 
 log = logging.getLogger(__name__)
-
-__all__ = ["BATCH_LIMIT", "CLEARING_TIMEOUT", "SETTLEMENT_TIMEOUT", "expire_overdue"]
 
 BATCH_LIMIT = 500
 
