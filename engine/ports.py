@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 from engine.failover import PeerView, RegionState
 from engine.ledger import Change, Takeover, Transaction
@@ -79,3 +80,45 @@ class Routing(Protocol):
     def peer_view(self, observer: str, peer: str) -> PeerView: ...
 
     def save_peer_view(self, view: PeerView) -> None: ...
+
+
+# -- replication ---------------------------------------------------------------------------------------------------
+# On AWS the ledger's global table and the archive's cross-region replication copy every write to the other region
+# themselves. Where the service does not (the simulator's two-region worlds on the memory adapters and on moto), rp2's
+# own replication process does it through these capabilities: adapters built with a ``stamp`` source record each
+# write's stamp with the item, and ``put_replica`` writes a copy from the other region in one conditional write unless
+# the stored item carries a later stamp (last writer wins).
+
+Stamp = tuple[float, str]
+"""A write's replication stamp: the writer's clock (epoch seconds) and the writer's region; compared as a tuple."""
+
+StampSource = Callable[[], Stamp]
+
+
+@dataclass(frozen=True)
+class ReplicaWrite:
+    """What applying a replicated item found, and whether the copy replaced it."""
+
+    written: bool
+    previous: Any = None  # what was stored before: a Transaction (ledger items), a holder's id (claims), None
+    previous_stamp: Stamp | None = None  # its stamp (None: nothing stored, or stored without a stamp)
+
+
+class LedgerReplica(Protocol):
+    def put_replica(self, record: Transaction, stamp: Stamp) -> ReplicaWrite:
+        """Store a transaction copied whole from another region unless the stored one has a later stamp."""
+
+    def put_replica_claim(self, key: str, holder: str, expires_at: int, stamp: Stamp) -> ReplicaWrite:
+        """Store a claim copied from another region unless the stored one has a later stamp."""
+
+
+class RoutingReplica(Protocol):
+    def put_replica_state(self, state: RegionState, stamp: Stamp) -> bool:
+        """Store a region's routing state copied from another region unless the stored one has a later stamp."""
+
+    def put_replica_view(self, view: PeerView, stamp: Stamp) -> bool: ...
+
+
+class ArchiveReplica(Protocol):
+    def put_replica(self, key: str, body: bytes, stamp: Stamp) -> bool:
+        """Store an object copied from another region's bucket unless the stored one has a later stamp."""

@@ -14,25 +14,38 @@ from typing import Sequence
 
 from engine.failover import PeerView, RegionState
 from engine.ledger import Change, Decision, HistoryEntry, PaymentOutcome, StaleTransition, Status, Takeover, Transaction
+from engine.ports import ReplicaWrite, Stamp, StampSource
+
+_UNSTAMPED: Stamp = (float("-inf"), "")  # older than every stamp
 
 
 class MemoryLedger:
     """``compact=True`` keeps terminal records pickled and deflated against a preset dictionary (about a tenth of
-    their size as objects), for simulations of hundreds of thousands of transactions; reads unpack them."""
+    their size as objects), for simulations of hundreds of thousands of transactions; reads unpack them.
 
-    def __init__(self, *, compact: bool = False) -> None:
+    ``stamp``: record each write's replication stamp (see engine.ports, replication)."""
+
+    def __init__(self, *, compact: bool = False, stamp: StampSource | None = None) -> None:
         self._records: dict[str, Transaction | bytes] = {}
         self._claims: dict[str, str] = {}
         # per region, a heap of (deadline, id); entries of terminal or moved records are dropped lazily
         self._by_deadline: dict[str, list[tuple[datetime, str]]] = {}
         self._compact = compact
+        self._stamp = stamp
+        self._stamps: dict[str, Stamp] = {}  # transaction id -> stamp of its last write
+        self._claim_stamps: dict[str, Stamp] = {}
 
     def open(self, record: Transaction) -> bool:
         if record.id in self._records:
             return False
         self._store(record)
         self._index(record)
+        self._stamped(record.id)
         return True
+
+    def _stamped(self, transaction_id: str) -> None:
+        if self._stamp is not None:
+            self._stamps[transaction_id] = self._stamp()
 
     def _index(self, record: Transaction) -> None:
         heapq.heappush(self._by_deadline.setdefault(record.region, []), (record.deadline, record.id))
@@ -58,6 +71,7 @@ class MemoryLedger:
             raise StaleTransition(transaction_id, current)
         updated = change.apply(current)
         self._store(updated)
+        self._stamped(transaction_id)
         return updated
 
     def take_over(self, transaction_id: str, takeover: Takeover) -> Transaction:
@@ -73,6 +87,7 @@ class MemoryLedger:
         self._store(updated)
         if updated.region != current.region:
             self._index(updated)
+        self._stamped(transaction_id)
         return updated
 
     def in_flight(self, region: str, deadline_before: datetime, limit: int) -> Sequence[Transaction]:
@@ -107,10 +122,36 @@ class MemoryLedger:
         return found
 
     def claim(self, key: str, transaction_id: str, expires_at: int) -> str:
-        return self._claims.setdefault(key, transaction_id)
+        holder = self._claims.get(key)
+        if holder is not None:
+            return holder
+        self._claims[key] = transaction_id
+        if self._stamp is not None:
+            self._claim_stamps[key] = self._stamp()
+        return transaction_id
 
     def check(self) -> None:
         return None
+
+    def put_replica(self, record: Transaction, stamp: Stamp) -> ReplicaWrite:
+        current = self._load(record.id)
+        stored = self._stamps.get(record.id)
+        if current is not None and stamp <= (stored or _UNSTAMPED):
+            return ReplicaWrite(False, current, stored)
+        self._store(record)
+        self._stamps[record.id] = stamp
+        if current is None or record.region != current.region:
+            self._index(record)
+        return ReplicaWrite(True, current, stored)
+
+    def put_replica_claim(self, key: str, holder: str, expires_at: int, stamp: Stamp) -> ReplicaWrite:
+        current = self._claims.get(key)
+        stored = self._claim_stamps.get(key)
+        if current is not None and stamp <= (stored or _UNSTAMPED):
+            return ReplicaWrite(False, current, stored)
+        self._claims[key] = holder
+        self._claim_stamps[key] = stamp
+        return ReplicaWrite(True, current, stored)
 
     def records(self) -> list[Transaction]:
         return [_unpack(stored) if type(stored) is bytes else stored for stored in self._records.values()]
@@ -118,14 +159,29 @@ class MemoryLedger:
 
 class MemoryArchive:
     """``compress=True`` keeps objects deflated against a preset dictionary of ISO 20022 payment messages (a
-    quarter of their size); ``objects`` then holds the compressed bytes."""
+    quarter of their size); ``objects`` then holds the compressed bytes. ``stamp``: record each write's replication
+    stamp (see engine.ports, replication)."""
 
-    def __init__(self, *, compress: bool = False) -> None:
+    def __init__(self, *, compress: bool = False, stamp: StampSource | None = None) -> None:
         self.objects: dict[str, bytes] = {}
         self._compress = compress
+        self._stamp = stamp
+        self._stamps: dict[str, Stamp] = {}
 
     def put(self, key: str, body: bytes) -> None:
+        self._write(key, body)
+        if self._stamp is not None:
+            self._stamps[key] = self._stamp()
+
+    def _write(self, key: str, body: bytes) -> None:
         self.objects[key] = _deflate(bytes(body), _archive_dictionary()) if self._compress else bytes(body)
+
+    def put_replica(self, key: str, body: bytes, stamp: Stamp) -> bool:
+        if key in self.objects and stamp <= self._stamps.get(key, _UNSTAMPED):
+            return False
+        self._write(key, body)
+        self._stamps[key] = stamp
+        return True
 
     def get(self, key: str) -> bytes | None:
         stored = self.objects.get(key)
@@ -290,21 +346,47 @@ class MemoryNotifier:
 
 
 class MemoryRouting:
-    def __init__(self) -> None:
+    """``stamp``: record each write's replication stamp (see engine.ports, replication); a region's state and a
+    detector view are replicated each on its own, as the AWS adapter's map entries and items are."""
+
+    def __init__(self, *, stamp: StampSource | None = None) -> None:
         self._states: dict[str, RegionState] = {}
         self._views: dict[tuple[str, str], PeerView] = {}
+        self._stamp = stamp
+        self._stamps: dict[tuple[str, object], Stamp] = {}
 
     def region_states(self) -> dict[str, RegionState]:
         return dict(self._states)
 
     def declare(self, state: RegionState) -> None:
         self._states[state.region] = state
+        if self._stamp is not None:
+            self._stamps[("state", state.region)] = self._stamp()
 
     def peer_view(self, observer: str, peer: str) -> PeerView:
         return self._views.get((observer, peer), PeerView(observer, peer))
 
     def save_peer_view(self, view: PeerView) -> None:
         self._views[(view.observer, view.peer)] = view
+        if self._stamp is not None:
+            self._stamps[("view", (view.observer, view.peer))] = self._stamp()
+
+    def put_replica_state(self, state: RegionState, stamp: Stamp) -> bool:
+        key = ("state", state.region)
+        if state.region in self._states and stamp <= self._stamps.get(key, _UNSTAMPED):
+            return False
+        self._states[state.region] = state
+        self._stamps[key] = stamp
+        return True
+
+    def put_replica_view(self, view: PeerView, stamp: Stamp) -> bool:
+        pair = (view.observer, view.peer)
+        key = ("view", pair)
+        if pair in self._views and stamp <= self._stamps.get(key, _UNSTAMPED):
+            return False
+        self._views[pair] = view
+        self._stamps[key] = stamp
+        return True
 
 
 @dataclass

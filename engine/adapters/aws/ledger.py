@@ -3,12 +3,18 @@
 Non-terminal transactions also carry the keys of the sparse ``inflight`` index: a shard of their region
 (so that one busy region is not one hot partition) and their deadline. A terminal transition removes both
 in the same update, which drops the transaction from the index.
+
+Replication (``stamp``, ``put_replica``; see engine.ports): where rp2 replicates the table itself, every write also
+sets the item's replication stamp, in the attributes a global table (version 2017.11.29) keeps for its last writer
+wins, ``aws:rep:updatetime`` and ``aws:rep:updateregion``; a copy from the other region is a conditional PutItem of the
+whole item that fails when the stored item's stamp is later.
 """
 
 from __future__ import annotations
 
 import zlib
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Sequence
 
 from botocore.exceptions import ClientError
@@ -24,7 +30,7 @@ from engine.adapters.aws.ledger_items import (
     transaction_item,
 )
 from engine.ledger import Change, StaleTransition, Takeover, Transaction
-from engine.ports import Unavailable
+from engine.ports import ReplicaWrite, Stamp, StampSource, Unavailable
 
 INFLIGHT_INDEX = "inflight"
 INFLIGHT_SHARD = "inflight_shard"
@@ -33,25 +39,62 @@ TTL_ATTRIBUTE = "expires_at"
 _CLAIM_PREFIX = "claim#"
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 _USABLE_TABLE_STATES = ("ACTIVE", "UPDATING")
+REPLICA_TIME = "aws:rep:updatetime"
+REPLICA_REGION = "aws:rep:updateregion"
+STAMP_NAMES = {"#rep_time": REPLICA_TIME, "#rep_region": REPLICA_REGION}
+# the condition of a replicated write: the stored item is older (or absent, or unstamped)
+NEWER_THAN_STORED = "attribute_not_exists(#rep_time) OR #rep_time < :rep_time OR (#rep_time = :rep_time AND #rep_region < :rep_region)"
 
 
 def inflight_shard(region: str, transaction_id: str, shards: int) -> str:
     return f"{region}#{zlib.crc32(transaction_id.encode()) % shards}"
 
 
+def stamp_attributes(stamp: Stamp) -> dict[str, Any]:
+    """A stamp as the item's attributes; the time as the decimal that reads back as the same float."""
+    return {REPLICA_TIME: Decimal(repr(stamp[0])), REPLICA_REGION: stamp[1]}
+
+
+def stamp_of(item: dict[str, Any]) -> Stamp | None:
+    """The stamp of an item read back (from_attribute_values), None when it has none."""
+    if REPLICA_TIME not in item:
+        return None
+    return float(item[REPLICA_TIME]), item[REPLICA_REGION]
+
+
+def stamp_values(stamp: Stamp) -> dict[str, Any]:
+    return {":rep_time": Decimal(repr(stamp[0])), ":rep_region": stamp[1]}
+
+
 class DynamoLedger:
-    def __init__(self, client: Any, table_name: str, inflight_shards: int = 4) -> None:
+    """``stamp``: set each write's replication stamp (see the module's docstring); never on AWS, whose global table
+    stamps items itself."""
+
+    def __init__(self, client: Any, table_name: str, inflight_shards: int = 4, stamp: StampSource | None = None) -> None:
         if inflight_shards < 1:
             raise ValueError(f"inflight_shards must be at least 1, got {inflight_shards}")
         self._client = client
         self._table = table_name
         self._shards = inflight_shards
+        self._stamp = stamp
 
-    def open(self, record: Transaction) -> bool:
+    def _item(self, record: Transaction) -> dict[str, Any]:
         item = transaction_item(record)
         if not record.status.is_terminal:
             item[INFLIGHT_SHARD] = inflight_shard(record.region, record.id, self._shards)
             item[INFLIGHT_DEADLINE] = timestamp(record.deadline)
+        return item
+
+    def _stamp_assignments(self, assignments: list[str], names: dict[str, str], values: dict[str, Any]) -> None:
+        if self._stamp is not None:
+            names.update(STAMP_NAMES)
+            values.update(stamp_values(self._stamp()))
+            assignments += ["#rep_time = :rep_time", "#rep_region = :rep_region"]
+
+    def open(self, record: Transaction) -> bool:
+        item = self._item(record)
+        if self._stamp is not None:
+            item.update(stamp_attributes(self._stamp()))
         try:
             with outage_as_unavailable("dynamodb"):
                 self._client.put_item(
@@ -98,6 +141,7 @@ class DynamoLedger:
             names["#warnings"] = "warnings"
             values[":warnings"] = list(change.warnings)
             assignments.append("#warnings = list_append(#warnings, :warnings)")
+        self._stamp_assignments(assignments, names, values)
         expression = "SET " + ", ".join(assignments)
         if change.target.is_terminal:
             names["#shard"] = INFLIGHT_SHARD
@@ -111,19 +155,23 @@ class DynamoLedger:
         return self._conditional_update(transaction_id, expression, condition, names, values)
 
     def take_over(self, transaction_id: str, takeover: Takeover) -> Transaction:
+        assignments = ["#region = :new_region", "#epoch = #epoch + :one", "#version = :next", "#shard = :shard"]
+        names = {"#region": "region", "#epoch": "epoch", "#version": "version", "#shard": INFLIGHT_SHARD}
+        values: dict[str, Any] = {
+            ":new_region": takeover.new_region,
+            ":expected_region": takeover.expected_region,
+            ":one": 1,
+            ":v": takeover.expected_version,
+            ":next": takeover.expected_version + 1,
+            ":shard": inflight_shard(takeover.new_region, transaction_id, self._shards),
+        }
+        self._stamp_assignments(assignments, names, values)
         return self._conditional_update(
             transaction_id,
-            "SET #region = :new_region, #epoch = #epoch + :one, #version = :next, #shard = :shard",
+            "SET " + ", ".join(assignments),
             "#region = :expected_region AND #version = :v AND attribute_exists(#shard)",
-            {"#region": "region", "#epoch": "epoch", "#version": "version", "#shard": INFLIGHT_SHARD},
-            {
-                ":new_region": takeover.new_region,
-                ":expected_region": takeover.expected_region,
-                ":one": 1,
-                ":v": takeover.expected_version,
-                ":next": takeover.expected_version + 1,
-                ":shard": inflight_shard(takeover.new_region, transaction_id, self._shards),
-            },
+            names,
+            values,
         )
 
     def _conditional_update(
@@ -180,6 +228,8 @@ class DynamoLedger:
 
     def claim(self, key: str, transaction_id: str, expires_at: int) -> str:
         item = {"id": _CLAIM_PREFIX + key, "holder": transaction_id, TTL_ATTRIBUTE: expires_at}
+        if self._stamp is not None:
+            item.update(stamp_attributes(self._stamp()))
         try:
             with outage_as_unavailable("dynamodb"):
                 self._client.put_item(
@@ -194,6 +244,35 @@ class DynamoLedger:
                 raise
             return from_attribute_values(error.response["Item"])["holder"]
         return transaction_id
+
+    def put_replica(self, record: Transaction, stamp: Stamp) -> ReplicaWrite:
+        previous, written = self._put_if_newer({**self._item(record), **stamp_attributes(stamp)}, stamp)
+        return ReplicaWrite(written, transaction_from_item(previous) if previous else None, stamp_of(previous) if previous else None)
+
+    def put_replica_claim(self, key: str, holder: str, expires_at: int, stamp: Stamp) -> ReplicaWrite:
+        item = {"id": _CLAIM_PREFIX + key, "holder": holder, TTL_ATTRIBUTE: expires_at, **stamp_attributes(stamp)}
+        previous, written = self._put_if_newer(item, stamp)
+        return ReplicaWrite(written, previous["holder"] if previous else None, stamp_of(previous) if previous else None)
+
+    def _put_if_newer(self, item: dict[str, Any], stamp: Stamp) -> tuple[dict[str, Any] | None, bool]:
+        """One conditional PutItem of a whole replicated item: (the item stored before, whether this one replaced it)."""
+        try:
+            with outage_as_unavailable("dynamodb"):
+                response = self._client.put_item(
+                    TableName=self._table,
+                    Item=to_attribute_values(item),
+                    ConditionExpression=NEWER_THAN_STORED,
+                    ExpressionAttributeNames=STAMP_NAMES,
+                    ExpressionAttributeValues=to_attribute_values(stamp_values(stamp)),
+                    ReturnValues="ALL_OLD",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+        except ClientError as error:
+            if error_code(error) != _CONDITION_FAILED:
+                raise
+            return from_attribute_values(error.response["Item"]), False
+        previous = response.get("Attributes")
+        return (from_attribute_values(previous) if previous else None), True
 
     def check(self) -> None:
         with any_failure_as_unavailable("dynamodb"):
