@@ -3,6 +3,15 @@ moto in-process, with faults injected at botocore's before-call hook).
 
 On both backends the Queues port is the simulator's FIFO queues (sim/sqs.py): moto's SQS timers follow the wall
 clock. The ledger, the archive and the notifier are the backend's; peer health is scripted (no HTTP probes).
+
+Two-region worlds (sim/multiregion.py) ask each region's stores with ``stamp`` (a callable: the replication stamp of a
+write made now) and ``shared_ledger``:
+- eventual mode (``shared_ledger`` None): each region's own ledger table (routing items included) and bucket, every
+  write stamped; the hub copies them to the other region through the adapters' ``put_replica*``. On moto: one table
+  and one bucket per region (moto keeps one backend per region), as a global table's replicas.
+- strong mode (``shared_ledger`` names a region): the ledger and routing of both regions are one store, unstamped
+  (memory: one instance; moto: that region's table, reached through each region's own session, so that each
+  region's faults stay its own); the hub puts the quorum check in front. The archive is still per region, stamped.
 """
 
 from __future__ import annotations
@@ -26,6 +35,10 @@ _FAKE_AWS = {
 class MemoryBackend:
     name = "memory"
     botocore_faults = False
+    keeps_state = True  # its stores can be read after the run's ``with`` block
+
+    def __init__(self) -> None:
+        self._shared: dict[str, tuple[Any, Any]] = {}  # region -> the ledger and routing both regions use
 
     def __enter__(self) -> "MemoryBackend":
         return self
@@ -33,18 +46,25 @@ class MemoryBackend:
     def __exit__(self, *exc: Any) -> None:
         return None
 
-    def region_ports(self, settings, io, clock, ids) -> Any:
-        from engine.adapters.memory import MemoryArchive, MemoryLedger, ScriptedPeerHealth
+    def region_ports(self, settings, io, clock, ids, *, stamp=None, shared_ledger: str | None = None) -> Any:
+        from engine.adapters.memory import MemoryArchive, MemoryLedger, MemoryRouting, ScriptedPeerHealth
         from engine.wiring import memory_ports
 
-        # compact storage: a simulated hour at 100 TPS is 360,000 transactions
-        return replace(memory_ports(settings, clock=clock, ids=ids), ledger=MemoryLedger(compact=True),
-                       archive=MemoryArchive(compress=True), peer_health=ScriptedPeerHealth())
+        if shared_ledger is not None:
+            if shared_ledger not in self._shared:
+                self._shared[shared_ledger] = (MemoryLedger(compact=True), MemoryRouting())
+            ledger, routing = self._shared[shared_ledger]
+        else:
+            # compact storage: a simulated hour at 100 TPS is 360,000 transactions
+            ledger, routing = MemoryLedger(compact=True, stamp=stamp), MemoryRouting(stamp=stamp)
+        return replace(memory_ports(settings, clock=clock, ids=ids), ledger=ledger, routing=routing,
+                       archive=MemoryArchive(compress=True, stamp=stamp), peer_health=ScriptedPeerHealth())
 
 
 class MotoBackend:
     name = "moto"
     botocore_faults = True
+    keeps_state = False  # moto's mock, and every table and bucket in it, is gone after the ``with`` block
 
     def __init__(self) -> None:
         self._stack = ExitStack()
@@ -63,12 +83,16 @@ class MotoBackend:
     def __exit__(self, *exc: Any) -> None:
         self._stack.close()
 
-    def region_ports(self, settings, io, clock, ids) -> Any:
+    def region_ports(self, settings, io, clock, ids, *, stamp=None, shared_ledger: str | None = None) -> Any:
         import boto3
         import botocore.session
 
         from engine.adapters.aws import aws_ports
+        from engine.adapters.aws.archive import S3Archive
+        from engine.adapters.aws.clients import aws_client
+        from engine.adapters.aws.ledger import DynamoLedger
         from engine.adapters.aws.provision import provision
+        from engine.adapters.aws.routing import DynamoRouting
         from engine.adapters.memory import ScriptedPeerHealth
         from sim import botocore_faults
 
@@ -83,7 +107,22 @@ class MotoBackend:
 
         botocore_faults.install(session, decide)
         provision(settings, session)
-        return replace(aws_ports(settings, session, clock=clock, ids=ids), peer_health=ScriptedPeerHealth())
+        ports = replace(aws_ports(settings, session, clock=clock, ids=ids), peer_health=ScriptedPeerHealth())
+        if stamp is None and shared_ledger is None:
+            return ports
+        table = settings.ledger_table
+        if shared_ledger is not None:
+            home = settings
+            if shared_ledger != settings.region:
+                home = replace(settings, region=shared_ledger, peer_region=settings.region)
+                provision(home, session)  # idempotent: the first region made it already
+            dynamodb = aws_client(session, "dynamodb", home)  # this region's session: its faults, the one table
+            ledger, routing = DynamoLedger(dynamodb, table), DynamoRouting(dynamodb, table)
+        else:
+            dynamodb = aws_client(session, "dynamodb", settings)
+            ledger, routing = DynamoLedger(dynamodb, table, stamp=stamp), DynamoRouting(dynamodb, table, stamp=stamp)
+        archive = S3Archive(aws_client(session, "s3", settings), settings.archive_bucket, stamp=stamp)
+        return replace(ports, ledger=ledger, routing=routing, archive=archive)
 
 
 def make_backend(name: str):

@@ -8,7 +8,9 @@ write is copied, whole item, to the other replica after a lag drawn from the sce
 the link is down (region outage, cross-region cut, replication paused) and flushed after; last writer wins per item
 by write timestamp, and each conflict that rule resolves is recorded. The archive (``inbox/`` and ``outbox/``
 objects) is copied across regions in both modes, with its own lag. The engine is unchanged: the regions' ports are
-these stores.
+these stores, wrapped around the backend's (memory adapters, or the AWS adapters over moto, which replicates nothing
+itself): the replication is this module's process on both backends, writing copies through the adapters'
+``put_replica*`` (engine.ports, replication).
 """
 
 from __future__ import annotations
@@ -16,9 +18,8 @@ from __future__ import annotations
 import heapq
 import itertools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
-from engine.adapters.memory import MemoryArchive, MemoryLedger, MemoryRouting
 from engine.ledger import Transaction
 from engine.ports import Unavailable
 from sim.adapters import transaction_of_key
@@ -98,7 +99,12 @@ def _descends(incoming: Transaction, current: Transaction) -> bool:
 
 
 class Hub:
-    """The cross-region machinery of one run: links, replication queues (one per direction), quorum checks."""
+    """The cross-region machinery of one run: links, replication queues (one per direction), quorum checks.
+
+    The stores are the backend's (memory adapters or the AWS adapters over moto), wrapped per region: in strong mode
+    one ledger and routing store both regions use (``QuorumLedger``, ``QuorumRouting``); in eventual mode each region's
+    own, stamped, replicated by ``send`` and ``_apply`` through the adapters' ``put_replica*`` (``ReplicaLedger``,
+    ``ReplicaRouting``); the archive in both modes (``ReplicatedArchive``)."""
 
     def __init__(self, world, regions: tuple[str, str], witness: str | None, spec) -> None:
         self.world = world
@@ -116,8 +122,6 @@ class Hub:
         self.conflicts: list[Conflict] = []
         self.claim_conflicts = 0
         self.replicated = 0
-        self.shared_ledger = MemoryLedger(compact=True) if self.strong else None
-        self.shared_routing = MemoryRouting() if self.strong else None
 
     def peer(self, region: str) -> str:
         return next(r for r in self.regions if r != region)
@@ -126,14 +130,25 @@ class Hub:
         return self.world.regions[region].io.now() if region in self.world.regions else self.env.now
 
     # -- stores of one region ---------------------------------------------------------------------------------
-    def stores(self, region: str) -> tuple[Any, Any, Any]:
-        archive = ReplicatedArchive(self, region)
+    @property
+    def shared_ledger_region(self) -> str | None:
+        """Strong mode: the region whose table both regions use (one linearizable table); eventual: None."""
+        return self.regions[0] if self.strong else None
+
+    @staticmethod
+    def stamper(region: str, clock) -> Callable[[], tuple[float, str]]:
+        """The stamp of a write made now in a region: its clock (skew included) and its name."""
+        return lambda: (clock.now().timestamp(), region)
+
+    def stores(self, region: str, ledger, routing, archive) -> tuple[Any, Any, Any]:
+        """Wrap a region's backend stores (stamped ones where they replicate, the shared ones in strong mode)."""
+        archive = ReplicatedArchive(self, region, archive)
         if self.strong:
-            ledger = QuorumLedger(self, region, self.shared_ledger)
-            routing = QuorumRouting(self, region, self.shared_routing)
+            ledger = QuorumLedger(self, region, ledger)
+            routing = QuorumRouting(self, region, routing)
         else:
-            ledger = ReplicaLedger(self, region)
-            routing = ReplicaRouting(self, region)
+            ledger = ReplicaLedger(self, region, ledger)
+            routing = ReplicaRouting(self, region, routing)
         self.replicas[region] = {"ledger": ledger, "routing": routing, "archive": archive}
         return ledger, routing, archive
 
@@ -170,6 +185,7 @@ class Hub:
 
     # -- replication ---------------------------------------------------------------------------------------------
     def send(self, src: str, kind: str, key: str, value: Any, tid: str | None) -> None:
+        """Queue a write made in ``src`` for the other region; its stamp is the one the store recorded with it."""
         dst = self.peer(src)
         now = self.now(src)
         stamp = (self.world.regions[src].clock.now().timestamp(), src)
@@ -211,10 +227,14 @@ class Hub:
                 self._apply(dst, heapq.heappop(queue))
 
     def flush(self) -> None:
-        """After the run: what is still queued arrives (the faults are over)."""
+        """After the run: what is still queued arrives (the faults are over). Where the backend's stores are gone once
+        the run is over (moto's mock), each replica keeps its final records for the checks made afterwards."""
         for key, queue in self._queues.items():
             while queue:
                 self._apply(key[1], heapq.heappop(queue))
+        if not self.strong and not getattr(self.world.backend, "keeps_state", True):
+            for stores in self.replicas.values():
+                stores["ledger"].freeze(self.world.transactions)
 
     def _apply(self, dst: str, item) -> None:
         _, _, kind, key, value, stamp, tid = item
@@ -231,9 +251,10 @@ class Hub:
 
 
 class QuorumLedger:
-    """A region's endpoint of the strongly consistent global table."""
+    """A region's endpoint of the strongly consistent global table: the one table both regions use (``shared``, through
+    this region's client), behind the quorum check."""
 
-    def __init__(self, hub: Hub, region: str, shared: MemoryLedger) -> None:
+    def __init__(self, hub: Hub, region: str, shared) -> None:
         self.hub, self.region, self.shared = hub, region, shared
 
     def open(self, record):
@@ -262,6 +283,7 @@ class QuorumLedger:
 
     def check(self):
         self.hub.require_quorum(self.region, None)
+        return self.shared.check()
 
     def read(self, transaction_id):
         """The final state, without quorum or latency (metrics)."""
@@ -269,7 +291,7 @@ class QuorumLedger:
 
 
 class QuorumRouting:
-    def __init__(self, hub: Hub, region: str, shared: MemoryRouting) -> None:
+    def __init__(self, hub: Hub, region: str, shared) -> None:
         self.hub, self.region, self.shared = hub, region, shared
 
     def region_states(self):
@@ -292,130 +314,127 @@ class QuorumRouting:
         return self.shared.region_states()
 
 
-class ReplicaLedger(MemoryLedger):
-    """One region's replica of the eventually consistent global table."""
+class ReplicaLedger:
+    """One region's replica of the eventually consistent global table: the region's own ledger store (``inner``, which
+    stamps its writes); every write is sent whole to the other region, and copies from it are applied by the store's
+    conditional ``put_replica`` (last writer wins), each conflict that rule resolves recorded."""
 
-    def __init__(self, hub: Hub, region: str) -> None:
-        super().__init__(compact=True)
-        self.hub, self.region = hub, region
-        self.stamps: dict[str, tuple[float, str]] = {}
-        self.claim_stamps: dict[str, tuple[float, str]] = {}
+    def __init__(self, hub: Hub, region: str, inner) -> None:
+        self.hub, self.region, self.inner = hub, region, inner
+        self._claimed: set[str] = set()  # claim keys this replica holds (claimed here, or copied from the peer)
+        self._final: dict[str, Transaction | None] | None = None
 
     def _sent(self, record: Transaction) -> None:
-        stamp = (self.hub.world.regions[self.region].clock.now().timestamp(), self.region)
-        self.stamps[record.id] = stamp
         self.hub.send(self.region, "item", record.id, record, record.id)
 
     def open(self, record):
-        opened = super().open(record)
+        opened = self.inner.open(record)
         if opened:
             self._sent(record)
         return opened
 
+    def get(self, transaction_id):
+        return self.inner.get(transaction_id)
+
     def transition(self, transaction_id, change):
-        updated = super().transition(transaction_id, change)
+        updated = self.inner.transition(transaction_id, change)
         self._sent(updated)
         return updated
 
     def take_over(self, transaction_id, takeover):
-        updated = super().take_over(transaction_id, takeover)
+        updated = self.inner.take_over(transaction_id, takeover)
         self._sent(updated)
         return updated
 
+    def in_flight(self, region, deadline_before, limit):
+        return self.inner.in_flight(region, deadline_before, limit)
+
     def claim(self, key, transaction_id, expires_at):
-        holder = super().claim(key, transaction_id, expires_at)
-        if holder == transaction_id and key not in self.claim_stamps:
-            self.claim_stamps[key] = (self.hub.world.regions[self.region].clock.now().timestamp(), self.region)
-            self.hub.send(self.region, "claim", key, transaction_id, transaction_id)
+        holder = self.inner.claim(key, transaction_id, expires_at)
+        if holder == transaction_id and key not in self._claimed:  # the claim was written now
+            self._claimed.add(key)
+            self.hub.send(self.region, "claim", key, (transaction_id, expires_at), transaction_id)
         return holder
 
+    def check(self):
+        return self.inner.check()
+
     def read(self, transaction_id):
-        return self.get(transaction_id)
+        """The replica's record (after the run: its final one), without latency or faults."""
+        if self._final is not None:
+            return self._final.get(transaction_id)
+        return self.inner.get(transaction_id)
+
+    def freeze(self, transaction_ids) -> None:
+        self._final = {tid: self.inner.get(tid) for tid in transaction_ids}
 
     def apply_remote(self, record: Transaction, stamp) -> None:
-        current = self._load(record.id)
-        if current is None:
-            self._store(record)
-            self._index(record)
-            self.stamps[record.id] = stamp
-            return
-        if current == record:
+        write = self.inner.put_replica(record, stamp)
+        current = write.previous
+        if current is None or current == record:
             return
         if not _descends(record, current) and not _descends(current, record):
-            local = self.stamps.get(record.id, (0.0, ""))
-            kept, lost = (record, current) if stamp > local else (current, record)
-            kept_region = stamp[1] if kept is record else local[1]
+            kept, lost = (record, current) if write.written else (current, record)
+            kept_region = stamp[1] if write.written else (write.previous_stamp or (0.0, ""))[1]
             self.hub.conflicts.append(Conflict(record.id, self.hub.env.now, kept.status.value, lost.status.value,
                                                kept_region, self.hub.peer(kept_region)))
-        if stamp <= self.stamps.get(record.id, (0.0, "")):
-            return  # last writer wins: the local write is newer
-        self._store(record)
-        self.stamps[record.id] = stamp
-        if record.region != current.region:
-            self._index(record)
 
-    def apply_remote_claim(self, key: str, transaction_id: str, stamp) -> None:
-        holder = self._claims.get(key)
-        if holder is None:
-            self._claims[key] = transaction_id
-            self.claim_stamps[key] = stamp
-        elif holder != transaction_id:
+    def apply_remote_claim(self, key: str, value: tuple[str, int], stamp) -> None:
+        transaction_id, expires_at = value
+        write = self.inner.put_replica_claim(key, transaction_id, expires_at, stamp)
+        self._claimed.add(key)
+        if write.previous is not None and write.previous != transaction_id:
             self.hub.claim_conflicts += 1
-            if stamp > self.claim_stamps.get(key, (0.0, "")):
-                self._claims[key] = transaction_id
-                self.claim_stamps[key] = stamp
 
 
-class ReplicaRouting(MemoryRouting):
-    def __init__(self, hub: Hub, region: str) -> None:
-        super().__init__()
-        self.hub, self.region = hub, region
-        self._stamps: dict[Any, tuple[float, str]] = {}
+class ReplicaRouting:
+    """A region's routing store in eventual mode: each declaration and detector view is sent to the other region."""
 
-    def _stamp(self, key) -> None:
-        self._stamps[key] = (self.hub.world.regions[self.region].clock.now().timestamp(), self.region)
+    def __init__(self, hub: Hub, region: str, inner) -> None:
+        self.hub, self.region, self.inner = hub, region, inner
+
+    def region_states(self):
+        return self.inner.region_states()
 
     def declare(self, state):
-        super().declare(state)
-        self._stamp(("state", state.region))
+        self.inner.declare(state)
         self.hub.send(self.region, "state", state.region, state, None)
 
+    def peer_view(self, observer, peer):
+        return self.inner.peer_view(observer, peer)
+
     def save_peer_view(self, view):
-        super().save_peer_view(view)
-        self._stamp(("view", (view.observer, view.peer)))
+        self.inner.save_peer_view(view)
         self.hub.send(self.region, "view", (view.observer, view.peer), view, None)
 
     def apply_remote(self, kind: str, key, value, stamp) -> None:
-        if stamp <= self._stamps.get((kind, key), (0.0, "")):
-            return
-        self._stamps[(kind, key)] = stamp
         if kind == "state":
-            self._states[key] = value
+            self.inner.put_replica_state(value, stamp)
         else:
-            self._views[key] = value
+            self.inner.put_replica_view(value, stamp)
 
     def states(self):
-        return self.region_states()
+        return self.inner.region_states()
 
 
-class ReplicatedArchive(MemoryArchive):
+class ReplicatedArchive:
     """A region's bucket; every object is copied to the peer's bucket (S3 cross-region replication)."""
 
-    def __init__(self, hub: Hub, region: str) -> None:
-        super().__init__(compress=True)
-        self.hub, self.region = hub, region
-        self._stamps: dict[str, tuple[float, str]] = {}
+    def __init__(self, hub: Hub, region: str, inner) -> None:
+        self.hub, self.region, self.inner = hub, region, inner
 
     def put(self, key, body):
-        super().put(key, body)
-        self._stamps[key] = (self.hub.world.regions[self.region].clock.now().timestamp(), self.region)
+        self.inner.put(key, body)
         self.hub.send(self.region, "object", key, bytes(body), transaction_of_key(key))
 
+    def get(self, key):
+        return self.inner.get(key)
+
+    def check(self):
+        return self.inner.check()
+
     def apply_remote(self, key: str, body: bytes, stamp) -> None:
-        if stamp <= self._stamps.get(key, (0.0, "")):
-            return
-        self._stamps[key] = stamp
-        MemoryArchive.put(self, key, body)
+        self.inner.put_replica(key, body, stamp)
 
 
 class SimPeerHealth:

@@ -162,8 +162,6 @@ class World:
         if scenario.multi_region:
             from sim.multiregion import Hub
 
-            if backend.name != "memory":
-                raise ValueError("multi-region worlds run on the memory backend (moto does not replicate global tables)")
             self.hub = Hub(self, scenario.regions, scenario.witness, scenario.replication)
         self.router = Router(scenario.regions, states=self._routing_states if self.hub is not None else None)
         self.recover_runs: list[RecoverRecord] = []
@@ -238,11 +236,15 @@ class World:
                 self._drawing.append(transaction_id)
 
         ids = SeededIds(self.streams(f"ids/{name}"), on_new=new_id)
-        base = self.backend.region_ports(settings, io, clock, ids)
-        if self.hub is not None:
+        if self.hub is None:
+            base = self.backend.region_ports(settings, io, clock, ids)
+        else:
             from sim.multiregion import SimPeerHealth
 
-            ledger, routing, archive = self.hub.stores(name)
+            # the backend's stores, stamped for the hub's replication (strong mode: one ledger both regions use)
+            base = self.backend.region_ports(settings, io, clock, ids, stamp=self.hub.stamper(name, clock),
+                                             shared_ledger=self.hub.shared_ledger_region)
+            ledger, routing, archive = self.hub.stores(name, base.ledger, base.routing, base.archive)
             base = replace(base, ledger=ledger, archive=archive, routing=routing,
                            peer_health=SimPeerHealth(self.hub, name, failover.probe_timeout_s))
         inner = (base.ledger, base.archive, base.notifier)
