@@ -7,8 +7,10 @@ a Message or a CancellationRequest; ``read_message`` accepts pacs.008 only. Both
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from lxml import etree
 
@@ -36,23 +38,60 @@ def family_of(definition: str) -> str:
     return definition[:8]
 
 
+class _RecentReads:
+    """The last messages read, by their exact bytes: process and release read the same payload one after the
+    other, and a warm process (the local runtime, the simulator, one Lambda container) then parses and
+    validates it once. Only messages that were read successfully are kept; nothing read is ever modified."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._messages: OrderedDict[tuple[bytes, int], Message | CancellationRequest] = OrderedDict()
+
+    def get(self, raw: bytes, max_bytes: int, accepted: frozenset[str]) -> Message | CancellationRequest | None:
+        if type(raw) is not bytes:  # a bytearray or memoryview may still change
+            return None
+        message = self._messages.get((raw, max_bytes))
+        return message if message is not None and message.definition in accepted else None
+
+    def add(self, raw: bytes, max_bytes: int, message: Message | CancellationRequest) -> None:
+        if type(raw) is not bytes:
+            return
+        self._messages[(raw, max_bytes)] = message
+        if len(self._messages) > self._size:
+            self._messages.popitem(last=False)
+
+
+_recent = _RecentReads(256)
+
+
 def read_message(raw: bytes, *, max_bytes: int) -> Message:
     """A pacs.008 (any shipped version); every other family is refused on this route."""
-    located = locate(parse_untrusted(raw, max_bytes=max_bytes))
-    _require_accepted(located.definition, SUPPORTED_INBOUND)
-    _validate(located)
-    return _payment_message(located)
+    return _read(raw, max_bytes, SUPPORTED_INBOUND)
 
 
 def read_inbound(raw: bytes, *, max_bytes: int, families: tuple[str, ...] = INBOUND_FAMILIES) -> Message | CancellationRequest:
     """A pacs.008 Message or a camt.056 CancellationRequest, by the Document's namespace alone."""
+    return _read(raw, max_bytes, _accepted_in(families))
+
+
+@lru_cache(maxsize=16)
+def _accepted_in(families: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(d for d in SHIPPED_DEFINITIONS if family_of(d) in families)
+
+
+def _read(raw: bytes, max_bytes: int, accepted: frozenset[str]) -> Message | CancellationRequest:
+    recent = _recent.get(raw, max_bytes, accepted)
+    if recent is not None:
+        return recent
     located = locate(parse_untrusted(raw, max_bytes=max_bytes))
-    accepted = frozenset(d for d in SHIPPED_DEFINITIONS if family_of(d) in families)
     _require_accepted(located.definition, accepted)
     _validate(located)
     if family_of(located.definition) == CANCELLATION_FAMILY:
-        return _cancellation_request(located)
-    return _payment_message(located)
+        message = _cancellation_request(located)
+    else:
+        message = _payment_message(located)
+    _recent.add(raw, max_bytes, message)
+    return message
 
 
 def _require_accepted(definition: str, accepted: frozenset[str]) -> None:

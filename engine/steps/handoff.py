@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 
 from engine.ledger import Decision, PaymentOutcome, Status
@@ -40,10 +40,13 @@ def digest(payload: bytes) -> str:
 def _encode_decision(decision: Decision | None) -> dict | None:
     if decision is None:
         return None
-    encoded = asdict(decision)
-    encoded["status"] = decision.status.value
-    encoded["decided_at"] = decision.decided_at.isoformat()
-    return encoded
+    return {
+        "status": decision.status.value,
+        "decided_at": decision.decided_at.isoformat(),
+        "reason_code": decision.reason_code,
+        "info": decision.info,
+        "payments": [{"status": p.status, "reason_code": p.reason_code, "info": p.info} for p in decision.payments],
+    }
 
 
 def _decode_decision(encoded: dict | None) -> Decision | None:
