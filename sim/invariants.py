@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from sim.metrics import TERMINAL
 from engine.steps.process import DUPLICATE_REASON
 from engine.steps.deadline import CLEARING_TIMEOUT, SETTLEMENT_TIMEOUT
+from engine.steps.recover import CLEARING_ABORTED, SETTLEMENT_ABORTED
 
 TIMEOUT_REASONS = frozenset({CLEARING_TIMEOUT, SETTLEMENT_TIMEOUT})
+TAKEOVER_REASONS = frozenset({CLEARING_ABORTED, SETTLEMENT_ABORTED})
 SHOWN = 5  # transaction ids quoted per failed invariant
 
 
@@ -148,8 +150,12 @@ def decisions_match_messages(world, snap) -> Verdict:
     a transaction without a message (the client lost its id) times out. Of a UETR pair (duplicate_uetr), at most
     one settles and the other is rejected AM05."""
     duplicated_originals = {c.duplicate_of for c in world.clients if c.kind == "duplicate_uetr"}
-    # a take-over cancels (AB02/AB04) what it cannot re-drive: a legitimate end for any message
+    # a take-over cancels (AB02/AB04) what it cannot re-drive: a legitimate end for any message. The recover runs
+    # record their cancellations, except a run that failed after cancelling; the ledger shows those: taken over
+    # (epoch > 1) and cancelled with a take-over reason
     taken_over_cancelled = {tid for run in getattr(world, "recover_runs", ()) for tid in run.cancelled}
+    taken_over_cancelled |= {tid for tid, facts in snap.facts.items()
+                             if facts.epoch > 1 and facts.status == "CANC" and facts.reason_code in TAKEOVER_REASONS}
     offenders = []
     for tid, info in world.transactions.items():
         facts = snap.facts.get(tid)
@@ -295,30 +301,46 @@ def terminal_within_bound(world, end_s: float) -> Verdict:
 
 
 def failures_detected(world, rows) -> Verdict:
+    """The peer declares a failure down by its N-th recover run that probed during it. Runs of the peer lost during
+    the failure (the peer itself down or without quorum, the job throttled, failed or crashed by a fault) probe
+    nothing: each one adds a cadence to that failure's bound, and a failure that ends within its bound may go
+    undetected (it ended before the peer could probe N times)."""
     from sim.multiregion import detection_bound_s
 
+    f = world.scenario.failover
     bound = detection_bound_s(world.scenario)
     problems = []
     for row in rows:
-        if row["duration_s"] <= bound:
+        own = row["detection_bound_s"]
+        lost = f" ({row['observer_runs_lost']} of the peer's recover runs lost: bound {own:g} s)" if row["observer_runs_lost"] else ""
+        if row["duration_s"] <= own:
             continue  # may end before N probes failed: nothing to detect
         if not row["detected"]:
-            problems.append(f"fault #{row['fault']} ({row['action']} of {row['region']} for {row['duration_s']:g} s) never declared down")
-        elif row["detection_time_s"] > bound:
-            problems.append(f"fault #{row['fault']} declared down after {row['detection_time_s']:g} s")
-    rule = f"a failure longer than N x recover cadence + probe timeout ({bound:g} s) is declared down by the peer within that bound"
+            problems.append(f"fault #{row['fault']} ({row['action']} of {row['region']} for {row['duration_s']:g} s) never declared down{lost}")
+        elif row["detection_time_s"] > own:
+            problems.append(f"fault #{row['fault']} declared down after {row['detection_time_s']:g} s{lost}")
+    rule = (f"a failure is declared down by the peer within N x recover cadence + probe timeout = {f.down_after_probes} x "
+            f"{f.recover_cadence_s:g} + {f.probe_timeout_s:g} = {bound:g} s, plus {f.recover_cadence_s:g} s for each recover run "
+            "of the peer lost during it (the peer down or without quorum, its job throttled or failed); a failure shorter "
+            "than that bound needs no detection")
     if problems:
         return Verdict("failures_detected", False, rule + " -- " + "; ".join(problems))
-    shown = ", ".join(f"#{row['fault']} in {row['detection_time_s']:g} s" for row in rows if row["detected"])
+    shown = ", ".join(f"#{row['fault']} in {row['detection_time_s']:g} s" + (f" (bound {row['detection_bound_s']:g} s)" if row["observer_runs_lost"] else "")
+                      for row in rows if row["detected"])
     return Verdict("failures_detected", True, rule + (f" (detected: {shown})" if shown else ""))
 
 
 def in_flight_taken_over(world, rows) -> Verdict:
-    offenders = []
+    """A transaction is named once, at the first failure that left it behind (a take-over in a recover run that
+    failed is not in the world's ownership record, so a later failure of the same region may list it again)."""
+    offenders, named = [], set()
     for row in rows:
-        for tid in row["stranded"]:
-            offenders.append((tid, f"in flight in {row['region']} at fault #{row['fault']} ({row['start_s']:g} s), declared down, "
-                                   "yet neither re-driven, cancelled nor adopted by the peer"))
+        left = [(tid, "declared down, yet neither re-driven, cancelled nor adopted by the peer") for tid in row["stranded"]]
+        left += list(row.get("redrive_lost", {}).items())
+        for tid, why in left:
+            if tid not in named:
+                named.add(tid)
+                offenders.append((tid, f"in flight in {row['region']} at fault #{row['fault']} ({row['start_s']:g} s), {why}"))
     summary = "; ".join(f"#{row['fault']}: {row['in_flight_at_failure']} in flight, {row['redriven']} re-driven, {row['cancelled']} cancelled, "
                         f"{row['adopted']} adopted, {row['finished_by_owner']} finished by their region" for row in rows if row["detected"])
     rule = "every transaction in flight in a region declared down is re-driven, cancelled or adopted by the peer"

@@ -158,6 +158,9 @@ class Hub:
 
     # -- strong: the quorum --------------------------------------------------------------------------------------
     def require_quorum(self, region: str, tid: str | None) -> None:
+        io = self.world.regions[region].io
+        if io.armed is not None:
+            return  # moto: the fault layer already failed this call; the SDK raises it before any replica is reached
         now = self.now(region)
         members = [r for r in (*self.regions, self.witness) if r is not None]
         reachable, blockers = 0, []
@@ -174,7 +177,7 @@ class Hub:
             for state in blockers[:1]:
                 state.hit(now, (tid,) if tid else ())
             raise Unavailable(f"dynamodb: {region} reaches {reachable} of {len(members)} replicas: 503 no quorum ({blockers[0].spec.label})")
-        current = self.world.regions[region].io.current
+        current = io.current
         if current is not None and self.spec.strong_write_ms:
             current.elapsed += self.spec.strong_write_ms / 1000.0
 
@@ -499,17 +502,47 @@ def split_brain(world) -> dict[str, str]:
     return found
 
 
+NOT_RUN = frozenset({"skipped-outage", "throttled", "outage"})  # recover runs that never reached the job
+
+
+def _completed(run) -> bool:
+    """The recover run probed the peer and returned what it saw. A run that failed (outage, throttled, error, crash,
+    timeout) is recorded without its work, though it may have done part of it (probe, declaration, take-overs)."""
+    return run.outcome == "ok" and run.peer_down is not None
+
+
 def failovers(world) -> list[dict[str, Any]]:
-    """Per failure (region outage, cross-region cut): detection, take-over, and what became of its in-flight work."""
+    """Per failure (region outage, cross-region cut): detection, take-over, and what became of its in-flight work.
+
+    Detection is owed by the peer's recover runs: a failure is declared down by the N-th run that probed during it.
+    Every run of the peer lost during the failure before the declaration (the peer itself down or cut off from the
+    quorum, the job throttled, failed or crashed by a fault) probes nothing, so the failure's detection bound is
+    N x cadence + probe timeout plus one cadence per lost run; a failure shorter than its bound may end undetected.
+    A declaration made by a run that failed afterwards is seen in the next completed run (``peer_down``)."""
+    scenario = world.scenario
+    bound = detection_bound_s(scenario)
+    cadence = scenario.failover.recover_cadence_s
     rows = []
     for failure in world.failures:
         peer = world.hub.peer(failure.region)
-        runs = [run for run in world.recover_runs if run.region == peer and run.started_s >= failure.start_s]
-        declared = next((run for run in runs if run.declared == "down" and run.started_s <= failure.end_s + detection_bound_s(world.scenario)), None)
-        before = [run for run in world.recover_runs if run.region == peer and run.declared and run.started_s <= failure.start_s]
-        already_down = bool(before) and before[-1].declared == "down"
+        observer = sorted((run for run in world.recover_runs if run.region == peer), key=lambda run: run.started_s)
+        runs = [run for run in observer if run.started_s >= failure.start_s]
+        # the peer's view when the failure began: what its latest run that ran the job saw (a run that failed after
+        # running may have changed it unseen: then the first completed run during the failure tells)
+        before = [run for run in observer if run.started_s <= failure.start_s and run.outcome not in NOT_RUN]
+        already_down = bool(before) and _completed(before[-1]) and before[-1].peer_down
+        declared, lost = None, 0
         if already_down:  # an earlier failure left the region declared down: nothing new to detect
             declared = RecoverAt(failure.start_s, failure.start_s)
+        else:
+            for run in runs:
+                if run.started_s > failure.end_s + bound + lost * cadence:
+                    break
+                if run.declared == "down" or (_completed(run) and run.peer_down):
+                    declared = run
+                    break
+                if not _completed(run) and run.started_s < failure.end_s:
+                    lost += 1
         taken: dict[str, str] = {}
         for run in runs:
             if declared is None or run.started_s < declared.started_s:
@@ -520,10 +553,19 @@ def failovers(world) -> list[dict[str, Any]]:
         declared_at = declared.started_s if declared is not None else None
         finished_before = set()
         stranded = []
+        lost_redrives: dict[str, str] = {}
         for tid in failure.in_flight:
             info = world.transactions[tid]
             if tid in taken:
                 continue
+            if declared is not None:
+                kind, why = _unrecorded_takeover(world, peer, tid, failure.start_s)
+                if kind is not None:
+                    taken[tid] = kind
+                    continue
+                if why is not None:
+                    lost_redrives[tid] = why
+                    continue
             if info.terminal_s is not None and (declared_at is None or info.terminal_s <= declared.ended_s):
                 finished_before.add(tid)
                 continue
@@ -535,10 +577,41 @@ def failovers(world) -> list[dict[str, Any]]:
             "duration_s": failure.end_s - failure.start_s, "detected": declared is not None,
             "detection_time_s": round(declared_at - failure.start_s, 6) if declared is not None else None,
             "takeover_time_s": round(declared.ended_s - failure.start_s, 6) if declared is not None else None,
+            "observer_runs_lost": lost, "detection_bound_s": bound + lost * cadence,
             "in_flight_at_failure": len(failure.in_flight), **counts,
             "taken_over_total": len(taken), "finished_by_owner": len(finished_before), "stranded": stranded,
+            "redrive_lost": lost_redrives,
         })
     return rows
+
+
+def _unrecorded_takeover(world, peer: str, tid: str, failed_at: float) -> tuple[str | None, str | None]:
+    """A transaction the peer took over in a recover run that failed before returning (its work is not in the run's
+    record), read from the ledger: moved to the peer (epoch > 1). Cancelled (AB02/AB04) or adopted (it never got past
+    ACCP) as a completed run would have done; re-driven if a step wrote to it after the failure began (only the peer
+    can write then); or its re-drive was lost: its last status before the end was written before the failure and the
+    timeout job ended it. (kind, None), (None, why the re-drive was lost), or (None, None) when the ledger shows no
+    take-over by the peer."""
+    from engine.ledger import Status
+    from engine.steps.recover import CLEARING_ABORTED, SETTLEMENT_ABORTED
+
+    record = world.hub.replicas[peer]["ledger"].read(tid)
+    if record is None or record.region != peer or record.epoch <= 1:
+        return None, None
+    if record.status is Status.CANC and record.decision is not None and record.decision.reason_code in (CLEARING_ABORTED, SETTLEMENT_ABORTED):
+        return "cancelled", None
+    before_end = [entry for entry in record.history if not entry.status.is_terminal]
+    if all(entry.status is Status.ACCP for entry in before_end):
+        return "adopted", None
+    last, was = record.history[-1], before_end[-1]
+    clock = world.regions[peer].clock
+    # history times are the writer's clock: a clock behind by s seconds dates a write s seconds early
+    behind = max((-state.params["skew_s"] for state in world.faults.of("rp2:clock-skew")), default=0.0)
+    if record.status.is_terminal and last.note == "timeout" and clock.virtual_seconds(was.at) + max(behind, 0.0) < failed_at:
+        return None, (f"taken over by {peer} (epoch {record.epoch}) in a recover run that failed before recording its work; "
+                      f"no step wrote to it after its {was.status.value}@{clock.virtual_seconds(was.at):.3f}, the timeout job "
+                      f"rejected it ({record.status.value} {last.reason_code}) at {clock.virtual_seconds(last.at):.3f} s: its re-drive was lost")
+    return "redriven", None
 
 
 def summary(world) -> dict[str, Any]:
@@ -553,7 +626,7 @@ def summary(world) -> dict[str, Any]:
         "witness": hub.witness,
         "detection_bound_s": detection_bound_s(world.scenario),
         "terminal_bound_s": round(terminal_bound_s(world.scenario), 6),
-        "failures": [{**row, "stranded": len(row["stranded"])} for row in rows],
+        "failures": [{**row, "stranded": len(row["stranded"]), "redrive_lost": len(row["redrive_lost"])} for row in rows],
         "detection_time_s": max((row["detection_time_s"] for row in detected), default=0.0),
         "takeover_time_s": max((row["takeover_time_s"] for row in detected), default=0.0),
         "in_flight_at_failure": sum(row["in_flight_at_failure"] for row in rows),
@@ -572,5 +645,6 @@ def summary(world) -> dict[str, Any]:
         "claim_conflicts": hub.claim_conflicts,
         "split_brain_transactions": len(brain),
         "stranded_transactions": sum(len(row["stranded"]) for row in rows),
+        "redrives_lost": sum(len(row["redrive_lost"]) for row in rows),
         "items_replicated": hub.replicated,
     }
