@@ -618,7 +618,7 @@ class World:
             return
         self.recover_runs.append(RecoverRecord(region.name, peer, started, env.now, outcome, run.healthy, run.peer_down, run.declared,
                                                tuple(run.redriven), tuple(run.cancelled), tuple(run.adopted)))
-        for tid in (*run.redriven, *run.cancelled, *run.adopted):
+        for tid in (*run.redriven, *run.cancelled, *run.adopted, *run.resumed):
             self.owner[tid] = region.name
 
     def _failure_watch(self, state):

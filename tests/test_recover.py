@@ -10,6 +10,7 @@ import pytest
 from engine.adapters.memory import ScriptedPeerHealth
 from engine.failover import PeerView
 from engine.ledger import Status
+from engine.ports import Unavailable
 from engine.local_runtime import LocalRuntime
 from engine.steps.recover import recover
 from engine.settings import Settings
@@ -113,3 +114,46 @@ def test_an_adopted_transaction_takes_its_message_in_the_new_region_only(regions
     west.drain()
     record = west.ports.ledger.get(waiting)
     assert ([e.status.value for e in record.history], record.region) == (["ACCP", "ACTC", "ACSP", "ACSC"], WEST)
+
+
+def test_a_take_over_whose_run_failed_before_the_re_drive_is_re_driven_by_the_next_run(regions, monkeypatch):
+    east, west, clock = regions
+    received = open_in_east(east, sample("own_pacs008_v08_single.xml"))
+    east.run_worker_once("inbox")
+    west.ports.archive.objects.update(east.ports.archive.objects)
+    for _ in range(2):
+        clock.advance(5)
+        recover(west.ports)
+
+    send = west.ports.queues.send
+
+    def unavailable(*args, **kwargs):
+        raise Unavailable("sqs: 503 ServiceUnavailable")
+
+    monkeypatch.setattr(west.ports.queues, "send", unavailable)
+    clock.advance(5)
+    with pytest.raises(Unavailable):
+        recover(west.ports)
+    record = west.ports.ledger.get(received)
+    assert (record.status, record.region, record.epoch) == (Status.ACTC, WEST, 2)
+
+    monkeypatch.setattr(west.ports.queues, "send", send)
+    clock.advance(5)
+    again = recover(west.ports)
+    assert (again.resumed, again.redriven) == ([received], [])
+    west.drain()
+    record = west.ports.ledger.get(received)
+    assert ([e.status.value for e in record.history], record.region) == (["ACCP", "ACTC", "ACSP", "ACSC"], WEST)
+
+
+def test_a_resumed_re_drive_already_sent_is_dropped_by_deduplication(regions):
+    east, west, clock = regions
+    received = open_in_east(east, sample("own_pacs008_v08_single.xml"))
+    east.run_worker_once("inbox")
+    west.ports.archive.objects.update(east.ports.archive.objects)
+    for _ in range(3):
+        clock.advance(5)
+        recover(west.ports)
+    clock.advance(5)
+    assert recover(west.ports).resumed == [received]
+    assert west.ports.queues.depth("process") == 1
