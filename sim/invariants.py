@@ -342,8 +342,11 @@ def in_flight_taken_over(world, rows) -> Verdict:
                 named.add(tid)
                 offenders.append((tid, f"in flight in {row['region']} at fault #{row['fault']} ({row['start_s']:g} s), {why}"))
     summary = "; ".join(f"#{row['fault']}: {row['in_flight_at_failure']} in flight, {row['redriven']} re-driven, {row['cancelled']} cancelled, "
-                        f"{row['adopted']} adopted, {row['finished_by_owner']} finished by their region" for row in rows if row["detected"])
-    rule = "every transaction in flight in a region declared down is re-driven, cancelled or adopted by the peer"
+                        f"{row['adopted']} adopted, {row['expired']} timed out after a take-over its recover run failed to finish, "
+                        f"{row['finished_by_owner']} finished by their region" for row in rows if row["detected"])
+    rule = ("every transaction in flight in a region declared down is re-driven, cancelled or adopted by the peer (or, taken "
+            "over by a recover run that failed before re-driving it and with no later run before its deadline, rejected "
+            "by the timeout job)")
     return _verdict("in_flight_taken_over", rule + (f" ({summary})" if summary else ""), offenders)
 
 

@@ -571,7 +571,7 @@ def failovers(world) -> list[dict[str, Any]]:
                 continue
             if declared is not None:
                 stranded.append(tid)
-        counts = {kind: sum(1 for tid in failure.in_flight if taken.get(tid) == kind) for kind in ("redriven", "cancelled", "adopted")}
+        counts = {kind: sum(1 for tid in failure.in_flight if taken.get(tid) == kind) for kind in ("redriven", "cancelled", "adopted", "expired")}
         rows.append({
             "fault": failure.fault, "action": failure.action, "region": failure.region, "start_s": failure.start_s,
             "duration_s": failure.end_s - failure.start_s, "detected": declared is not None,
@@ -589,9 +589,10 @@ def _unrecorded_takeover(world, peer: str, tid: str, failed_at: float) -> tuple[
     """A transaction the peer took over in a recover run that failed before returning (its work is not in the run's
     record), read from the ledger: moved to the peer (epoch > 1). Cancelled (AB02/AB04) or adopted (it never got past
     ACCP) as a completed run would have done; re-driven if a step wrote to it after the failure began (only the peer
-    can write then); or its re-drive was lost: its last status before the end was written before the failure and the
-    timeout job ended it. (kind, None), (None, why the re-drive was lost), or (None, None) when the ledger shows no
-    take-over by the peer."""
+    can write then). Otherwise the timeout job ended it with no step writing after the failure: "expired" when no
+    recover run of the peer completed between the last failed one and its deadline (nothing could resume it in
+    time), else its re-drive was lost (a completed run should have resumed it). (kind, None), (None, why the re-drive
+    was lost), or (None, None) when the ledger shows no take-over by the peer."""
     from engine.ledger import Status
     from engine.steps.recover import CLEARING_ABORTED, SETTLEMENT_ABORTED
 
@@ -608,7 +609,14 @@ def _unrecorded_takeover(world, peer: str, tid: str, failed_at: float) -> tuple[
     # history times are the writer's clock: a clock behind by s seconds dates a write s seconds early
     behind = max((-state.params["skew_s"] for state in world.faults.of("rp2:clock-skew")), default=0.0)
     if record.status.is_terminal and last.note == "timeout" and clock.virtual_seconds(was.at) + max(behind, 0.0) < failed_at:
+        deadline = clock.virtual_seconds(record.deadline)
+        runs = [run for run in world.recover_runs if run.region == peer and failed_at <= run.started_s < deadline]
+        failed = [run.started_s for run in runs if run.outcome not in NOT_RUN and not _completed(run)]
+        resumers = [run for run in runs if failed and _completed(run) and run.started_s > max(failed) and run.ended_s < deadline]
+        if not resumers:
+            return "expired", None
         return None, (f"taken over by {peer} (epoch {record.epoch}) in a recover run that failed before recording its work; "
+                      f"the run at {resumers[0].started_s:g} s, before its deadline ({deadline:.3f} s), did not resume it; "
                       f"no step wrote to it after its {was.status.value}@{clock.virtual_seconds(was.at):.3f}, the timeout job "
                       f"rejected it ({record.status.value} {last.reason_code}) at {clock.virtual_seconds(last.at):.3f} s: its re-drive was lost")
     return "redriven", None
