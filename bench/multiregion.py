@@ -39,12 +39,16 @@ def one_run(path: str, seed: int) -> dict:
     m = result.metrics
     failover = result.report["metrics"]["multi_region"]
     failed = {v.name: v.line()[:400] for v in result.invariants if not v.ok}
+    settled_in = [{region for region, status in writes if status == "ACSC"} for writes in result.world.terminal_writes.values()]
+    refused_in = [{region for region, status in writes if status != "ACSC"} for writes in result.world.terminal_writes.values()]
     unmet = [v.line()[:200] for v in result.expectations if not v.ok]
     return {
         "scenario": Path(path).stem, "seed": seed, "ok": result.ok, "wall_s": round(time.perf_counter() - started, 1),
         "failed_invariants": failed, "unmet_expectations": unmet,
         "transactions": m["transactions"], "settled": m["settled"], "rejected": m["rejected"],
         "lost": m["not_terminal"], "double_settled": sum(1 for name in DOUBLE_SETTLEMENT if name in failed),
+        "settled_in_both": sum(1 for regions in settled_in if len(regions) > 1),
+        "settled_and_refused": sum(1 for settled, refused in zip(settled_in, refused_in) if settled and refused - settled),
         "split_brain": m["split_brain_transactions"], "lww_conflicts": m["lww_conflicts"],
         "lww_disagreements": m["lww_disagreements"], "stranded": m["stranded_transactions"],
         "redriven": m["redriven"], "cancelled": m["cancelled_by_takeover"], "adopted": m["adopted"],
@@ -66,7 +70,8 @@ def table(rows: list[dict], consistency: str, markdown: bool) -> str:
     by_scenario: dict[str, list[dict]] = {}
     for row in rows:
         by_scenario.setdefault(row["scenario"], []).append(row)
-    head = ["scenario", "seeds passed", "transactions", "lost", "settled twice", "split-brain tx", "LWW conflicts",
+    head = ["scenario", "seeds passed", "transactions", "lost", "double-settlement failures", "settled in both regions",
+            "settled in one, refused in the other", "split-brain tx", "LWW conflicts",
             "decided differently", "in flight at failure", "re-driven", "cancelled", "adopted", "fenced",
             "max detection s (bound)", "clients gave up"]
     lines = []
@@ -75,10 +80,15 @@ def table(rows: list[dict], consistency: str, markdown: bool) -> str:
         if not runs:
             continue
         total = lambda key: sum(run[key] for run in runs)  # noqa: E731
+        for run in runs:  # rows written before the split-brain breakdown was recorded: none had split-brain
+            if "settled_in_both" not in run:
+                assert run["split_brain"] == 0, run
+                run.update(settled_in_both=0, settled_and_refused=0)
         seeds_split = sum(1 for run in runs if run["split_brain"])
         lines.append([
             path.stem, f"{sum(run['ok'] for run in runs)}/{len(runs)}", f"{total('transactions'):,}", str(total("lost")),
-            str(sum(1 for run in runs if run["double_settled"])), f"{total('split_brain')} ({seeds_split} seeds)",
+            str(sum(1 for run in runs if run["double_settled"])), str(total("settled_in_both")),
+            str(total("settled_and_refused")), f"{total('split_brain')} ({seeds_split} seeds)",
             str(total("lww_conflicts")), str(total("lww_disagreements")), str(total("in_flight_at_failure")),
             str(total("redriven")), str(total("cancelled")), str(total("adopted")), str(total("fenced")),
             f"{max(run['detection_time_s'] for run in runs):g} ({runs[0]['detection_bound_s']:g})",
