@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any, Callable
+
+from lxml import etree
 
 from engine.ledger import Transaction
 from engine.ports import Unavailable
@@ -82,6 +85,7 @@ class Conflict:
     lost: str  # status overwritten
     kept_region: str
     lost_region: str
+    value: tuple[tuple[str, Decimal], ...] = ()  # the payments' amounts by currency, where the regions disagreed
 
     @property
     def disagreement(self) -> bool:
@@ -379,8 +383,18 @@ class ReplicaLedger:
         if not _descends(record, current) and not _descends(current, record):
             kept, lost = (record, current) if write.written else (current, record)
             kept_region = stamp[1] if write.written else (write.previous_stamp or (0.0, ""))[1]
-            self.hub.conflicts.append(Conflict(record.id, self.hub.env.now, kept.status.value, lost.status.value,
-                                               kept_region, self.hub.peer(kept_region)))
+            conflict = Conflict(record.id, self.hub.env.now, kept.status.value, lost.status.value, kept_region, self.hub.peer(kept_region))
+            if conflict.disagreement:
+                conflict = replace(conflict, value=self._value(record.payload_key or current.payload_key))
+            self.hub.conflicts.append(conflict)
+
+    def _value(self, payload_key: str | None) -> tuple[tuple[str, Decimal], ...]:
+        """What the disagreement is worth: the message's settlement amounts by currency, read from either bucket."""
+        for region in self.hub.regions:
+            body = self.hub.replicas[region]["archive"].inner.get(payload_key) if payload_key else None
+            if body is not None:
+                return settlement_amounts(body)
+        return ()
 
     def apply_remote_claim(self, key: str, value: tuple[str, int], stamp) -> None:
         transaction_id, expires_at = value
@@ -480,6 +494,25 @@ def terminal_bound_s(scenario) -> float:
 class RecoverAt:
     started_s: float
     ended_s: float
+
+
+def settlement_amounts(payload: bytes) -> tuple[tuple[str, Decimal], ...]:
+    """The interbank settlement amounts of a pacs.008, summed by currency (the group total is not counted)."""
+    root = etree.fromstring(payload, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False))
+    totals: dict[str, Decimal] = {}
+    for amount in root.iter("{*}IntrBkSttlmAmt"):
+        currency = amount.get("Ccy", "")
+        totals[currency] = totals.get(currency, Decimal(0)) + Decimal(amount.text.strip())
+    return tuple(sorted(totals.items()))
+
+
+def _total_value(values: dict[str, tuple[tuple[str, Decimal], ...]]) -> dict[str, str]:
+    """One value per transaction, summed by currency (a decimal string per currency, for the JSON report)."""
+    totals: dict[str, Decimal] = {}
+    for amounts in values.values():
+        for currency, amount in amounts:
+            totals[currency] = totals.get(currency, Decimal(0)) + amount
+    return {currency: str(total) for currency, total in sorted(totals.items())}
 
 
 def split_brain(world) -> dict[str, str]:
@@ -650,6 +683,9 @@ def summary(world) -> dict[str, Any]:
         "lww_disagreements": sum(1 for c in conflicts if c.disagreement),
         "lww_disagreement_examples": [f"{c.transaction_id}: kept {c.kept} ({c.kept_region}) over {c.lost} ({c.lost_region})"
                                       for c in conflicts if c.disagreement][:5],
+        "lww_disagreement_value": _total_value({c.transaction_id: c.value for c in conflicts if c.disagreement}),
+        "lww_settlements_overwritten": len({c.transaction_id for c in conflicts if c.lost == "ACSC" and c.kept != "ACSC"}),
+        "lww_settlements_overwritten_value": _total_value({c.transaction_id: c.value for c in conflicts if c.lost == "ACSC" and c.kept != "ACSC"}),
         "claim_conflicts": hub.claim_conflicts,
         "split_brain_transactions": len(brain),
         "stranded_transactions": sum(len(row["stranded"]) for row in rows),

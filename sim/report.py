@@ -235,6 +235,11 @@ def _multi_region_lines(mr: dict[str, Any]) -> list[str]:
     lines.append(f"  last writer wins: {mr['lww_conflicts']} conflict(s) resolved, {mr['lww_disagreements']} where the regions had decided "
                  f"differently; {mr['claim_conflicts']} claim conflict(s); split-brain transactions {mr['split_brain_transactions']}; "
                  f"stranded {mr['stranded_transactions']}; {mr['items_replicated']} item(s) replicated")
+    if mr["lww_disagreements"]:
+        worth = lambda value: ", ".join(f"{currency} {amount}" for currency, amount in value.items()) or "nothing"  # noqa: E731
+        lines.append(f"  what last writer wins cost: payments decided differently worth {worth(mr['lww_disagreement_value'])}; "
+                     f"{mr['lww_settlements_overwritten']} settlement(s) overwritten by a region that had not seen them "
+                     f"(the ledger no longer shows money that moved), worth {worth(mr['lww_settlements_overwritten_value'])}")
     for example in mr["lww_disagreement_examples"]:
         lines.append(f"    {example}")
     return lines

@@ -85,3 +85,27 @@ def test_a_three_minute_outage_at_50_tps_is_detected_in_bound_and_its_in_flight_
     assert row["in_flight_at_failure"] > 0
     assert row["redriven"] + row["cancelled"] + row["adopted"] == row["in_flight_at_failure"]
     assert row["stranded"] == 0 and result.metrics["not_terminal"] == 0
+
+
+def test_a_disagreement_is_valued_at_its_payments_settlement_amounts_without_the_group_total():
+    from decimal import Decimal
+    from pathlib import Path
+
+    from sim.multiregion import settlement_amounts
+
+    samples = Path(__file__).parents[2] / "data" / "samples"
+    assert settlement_amounts((samples / "own_pacs008_v08_multi3_sct.xml").read_bytes()) == (("EUR", Decimal("1120.00")),)
+    assert settlement_amounts((samples / "own_pacs008_v08_bah_envelope.xml").read_bytes()) == (("USD", Decimal("48210.55")),)
+
+
+def test_eventual_mode_reports_what_last_writer_wins_cost():
+    raw = two_regions("eventual", [{"action": "aws:network:route-table-disrupt-cross-region-connectivity",
+                                     "region": "us-east-1", "start_s": 5, "duration_s": 25}])
+    result = sim.run(raw, seed=1)
+    mr = result.metrics["multi_region"]
+    disagreed = {c.transaction_id for c in result.world.hub.conflicts if c.disagreement}
+    overwritten = {c.transaction_id for c in result.world.hub.conflicts if c.lost == "ACSC" and c.kept != "ACSC"}
+    assert mr["lww_settlements_overwritten"] == len(overwritten) >= 1
+    assert sorted(mr["lww_disagreement_value"]) == sorted({ccy for c in result.world.hub.conflicts if c.transaction_id in disagreed
+                                                            for ccy, _ in c.value})
+    assert "what last writer wins cost: payments decided differently worth" in result.report_text
