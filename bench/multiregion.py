@@ -6,7 +6,7 @@ counts, per scenario, the seeds that passed, and sums what the issue asks to see
 terminal) and settled twice (in both regions, or one UETR twice), split-brain and last-writer-wins conflicts, take-overs
 (re-driven, cancelled, adopted), fencing, detection time against its bound, and the clients that gave up.
 
-    .venv/bin/python bench/multiregion.py --consistency strong [--seeds 20] [--jobs 2] [--results FILE] [--markdown]
+    .venv/bin/python bench/multiregion.py --consistency strong [--seeds 20] [--first-seed 1] [--jobs 2] [--results FILE] [--markdown]
     .venv/bin/python bench/multiregion.py --consistency strong --table-only --markdown
 """
 
@@ -114,6 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--consistency", choices=("strong", "eventual"), required=True)
     parser.add_argument("--seeds", type=int, default=20, help="seeds 1..N of each scenario (default 20)")
+    parser.add_argument("--first-seed", type=int, default=1, help="start at this seed (another machine or process can take the others)")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--results", type=Path, help="JSON lines file (default out/multiregion-<mode>.jsonl)")
     parser.add_argument("--only", help="run only the scenarios whose name contains this")
@@ -123,7 +124,7 @@ def main() -> None:
     results = args.results or ROOT / "out" / f"multiregion-{args.consistency}.jsonl"
     results.parent.mkdir(parents=True, exist_ok=True)
     done = done_runs(results)
-    todo = [(str(path), seed) for seed in range(1, args.seeds + 1) for path in scenario_files(args.consistency)
+    todo = [(str(path), seed) for seed in range(args.first_seed, args.seeds + 1) for path in scenario_files(args.consistency)
             if (path.stem, seed) not in done and (args.only is None or args.only in path.stem)]
     if not args.table_only and todo:
         print(f"{len(todo)} run(s) to do, {len(done)} already in {results}", file=sys.stderr, flush=True)
