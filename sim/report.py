@@ -40,7 +40,11 @@ def compute_metrics(result) -> dict[str, Any]:
     gb_seconds = float(functions["gb_seconds"].sum())
     api_requests = int(messages["open_attempts"].sum() + messages["post_attempts"].sum() + messages["polls"].sum())
     schedule_invocations = sum(1 for run in world.job_runs if run.attempt == 0 and run.outcome != "skipped-outage")
-    request_counts = {(r.service, r.operation): int(r.requests) for r in requests.itertuples()}
+    request_counts: dict[tuple[str, str], int] = {}
+    failed_calls: dict[tuple[str, str], int] = {}
+    for r in requests.itertuples():  # one row per region, service and operation: summed over the regions
+        request_counts[r.service, r.operation] = request_counts.get((r.service, r.operation), 0) + int(r.requests)
+        failed_calls[r.service, r.operation] = failed_calls.get((r.service, r.operation), 0) + int(r.failed_calls)
     capacity: dict[str, float] = {}
     for region in world.regions.values():
         for key, value in region.io.capacity.items():
@@ -87,7 +91,7 @@ def compute_metrics(result) -> dict[str, Any]:
         "lambda_gb_seconds": _round(gb_seconds),
         "api_requests": api_requests,
         "aws_requests": {f"{service}.{operation}": n for (service, operation), n in sorted(request_counts.items())},
-        "aws_requests_failed": {f"{r.service}.{r.operation}": int(r.failed_calls) for r in requests.itertuples() if r.failed_calls},
+        "aws_requests_failed": {f"{service}.{operation}": n for (service, operation), n in sorted(failed_calls.items()) if n},
         "dynamodb_capacity_units": {k: _round(v) for k, v in sorted(capacity.items())},
         "sqs_idle_polls_estimated": _round(idle_polls, 1),
         "cost_usd": {k: _round(v, 8) for k, v in cost.items()},

@@ -109,3 +109,13 @@ def test_eventual_mode_reports_what_last_writer_wins_cost():
     assert sorted(mr["lww_disagreement_value"]) == sorted({ccy for c in result.world.hub.conflicts if c.transaction_id in disagreed
                                                             for ccy, _ in c.value})
     assert "what last writer wins cost: payments decided differently worth" in result.report_text
+
+
+def test_the_report_counts_and_prices_the_aws_requests_of_both_regions():
+    raw = two_regions("strong", [{"action": "rp2:region-outage", "region": "us-east-1", "start_s": 5, "duration_s": 25}])
+    result = sim.run(raw, seed=1)
+    frame = result.requests
+    assert set(frame["region"]) == {"us-east-1", "us-west-2"}
+    summed = frame.groupby(["service", "operation"])[["requests", "failed_calls"]].sum()
+    assert result.metrics["aws_requests"] == {f"{s}.{o}": int(n) for (s, o), n in summed["requests"].items()}
+    assert result.metrics["aws_requests_failed"] == {f"{s}.{o}": int(n) for (s, o), n in summed["failed_calls"].items() if n}
