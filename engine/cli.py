@@ -116,7 +116,14 @@ def drive_file(runtime: "LocalRuntime", path: Path, message_type: str) -> bool:
     for entry in record.history:
         reason = f"  {entry.reason_code}" if entry.reason_code else ""
         click.echo(f"   {entry.at.isoformat(timespec='milliseconds')}  {entry.status.value}{reason}")
-    if record.decision and record.decision.info:
+    if message_type == "camt.056":
+        click.echo("   (the cancellation request's own workflow: ACSC means the request was answered, not a payment settled)")
+        if record.decision:
+            click.echo(f"   resolution: {record.decision.info}")
+            for n, payment in enumerate(record.decision.payments, start=1):
+                detail = " ".join(part for part in (payment.status, payment.reason_code, payment.info and f"({payment.info})") if part)
+                click.echo(f"   payment {n}: {detail}")
+    elif record.decision and record.decision.info:
         click.echo(f"   reason: {record.decision.info}")
     for warning in record.warnings:
         click.echo(f"   warning: {warning}")
