@@ -12,7 +12,7 @@ from sim.backends import BACKENDS
 
 @click.command("simulate")
 @click.argument("scenario_file", metavar="SCENARIO", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--seed", type=int, default=None, help="The run's seed; default: the scenario's first seed.")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="The run's seed (0 or more); default: the scenario's first seed.")
 @click.option("--backend", type=click.Choice(BACKENDS), default="memory", show_default=True,
               help="memory: the in-process adapters (fast); moto: the AWS adapters over moto in-process (fidelity, small runs).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,

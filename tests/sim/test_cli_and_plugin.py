@@ -95,3 +95,11 @@ def test_pytest_reports_an_invalid_scenario_file_by_key(tmp_path):
     run = pytest_in(scenarios, "-q")
     assert run.returncode == 2
     assert f"invalid scenario file: {scenarios / 'broken.toml'}: engine.batch_size: expected an integer from 1 to 10, got 11" in run.stdout
+
+
+def test_simulate_refuses_a_negative_seed_as_a_scenario_file_does(tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["simulate", str(write(tmp_path)), "--seed", "-3", "--out", str(out), "--no-progress"])
+    assert result.exit_code == 2
+    assert result.output.endswith("Error: Invalid value for '--seed': -3 is not in the range x>=0.\n")
+    assert not out.exists()
