@@ -10,11 +10,11 @@ from typing import Any
 
 import click
 
+from engine.deploy.template import function_names, load_sam_template
 from sim.faults import FUNCTIONS, FaultSpec
 from sim.scenario import Scenario, load_scenario
 from sim.schema import ScenarioError
 
-DEPLOYED_FUNCTIONS = FUNCTIONS  # the template's rp2-<function>-<id> functions the simulator models
 NOT_EXPRESSIBLE = {
     "aws:fis:inject-api-unavailable-error": "FIS injects API errors only into EC2 API calls, not {service}",
     "aws:fis:inject-api-throttle-error": "FIS injects API throttling only into EC2 API calls, not {service}",
@@ -38,8 +38,8 @@ def iso_duration(seconds: float) -> str:
     return f"PT{int(round(seconds))}S"
 
 
-def function_arn(region: str, name: str, deployment_id: str) -> str:
-    return f"arn:aws:lambda:{region}:${{AccountId}}:function:rp2-{name}-{deployment_id}"
+def function_arn(region: str, function_name: str) -> str:
+    return f"arn:aws:lambda:{region}:${{AccountId}}:function:{function_name}"
 
 
 @dataclass
@@ -47,6 +47,7 @@ class Experiment:
     scenario: Scenario
     deployment_id: str
     role_arn: str
+    deployed_functions: dict[str, str]  # short name (process) -> deployed name (rp2-process-<id>), from the SAM template
     targets: dict[str, Any] = field(default_factory=dict)
     actions: dict[str, Any] = field(default_factory=dict)
     approximated: list[str] = field(default_factory=list)
@@ -73,7 +74,7 @@ class Experiment:
         name = f"functions-{fault.index}"
         self.targets[name] = {
             "resourceType": "aws:lambda:function",
-            "resourceArns": [function_arn(fault.region, f, self.deployment_id) for f in functions],
+            "resourceArns": [function_arn(fault.region, self.deployed_functions[f]) for f in functions],
             "selectionMode": "ALL",
         }
         return name
@@ -82,7 +83,7 @@ class Experiment:
         name = f"fault-{fault.index}-{fault.action.rsplit(':', 1)[-1]}"
         if fault.action in ("aws:lambda:invocation-add-delay", "aws:lambda:invocation-error"):
             function = fault.param("function")
-            functions = DEPLOYED_FUNCTIONS if function == "all" else (function,)
+            functions = FUNCTIONS if function == "all" else (function,)
             parameters = {"duration": self._duration(fault), "invocationPercentage": f"{fault.param('invocationPercentage'):g}"}
             if fault.action == "aws:lambda:invocation-add-delay":
                 parameters["startupDelayMilliseconds"] = str(fault.param("startupDelayMilliseconds"))
@@ -91,7 +92,7 @@ class Experiment:
             target = self._functions_target(fault, functions)
             self._delayed(fault, name, {"actionId": fault.action, "parameters": parameters, "targets": {"Functions": target}})
         elif fault.action == "rp2:region-outage":
-            target = self._functions_target(fault, DEPLOYED_FUNCTIONS)
+            target = self._functions_target(fault, tuple(self.deployed_functions))
             parameters = {"duration": self._duration(fault), "invocationPercentage": "100", "preventExecution": "true"}
             self._delayed(fault, name, {"actionId": "aws:lambda:invocation-error", "parameters": parameters, "targets": {"Functions": target}})
             self.approximated.append(
@@ -125,7 +126,7 @@ class Experiment:
 
 
 def experiment_for(scenario: Scenario, *, deployment_id: str, role_arn: str) -> Experiment:
-    experiment = Experiment(scenario, deployment_id, role_arn)
+    experiment = Experiment(scenario, deployment_id, role_arn, function_names(load_sam_template(), deployment_id))
     for fault in scenario.faults:
         experiment.add(fault)
     return experiment
@@ -144,12 +145,22 @@ def fis(scenario_file: Path, deployment_id: str, role_arn: str, out: Path | None
     except ScenarioError as error:
         raise click.ClickException(str(error)) from None
     experiment = experiment_for(scenario, deployment_id=deployment_id, role_arn=role_arn)
-    document = json.dumps(experiment.template(), indent=2, sort_keys=True) + "\n"
-    if out is None:
-        click.echo(document, nl=False)
-    else:
-        out.write_text(document, encoding="utf-8")
     for line in experiment.approximated:
         click.echo(f"approximated: {line}", err=True)
     for line in experiment.not_expressed:
         click.echo(f"not expressible in FIS: {line}", err=True)
+    if not scenario.faults:
+        raise click.ClickException(f"scenario {scenario.name} has no faults: nothing for FIS to perform; no template written")
+    if not experiment.actions:
+        raise click.ClickException(
+            f"scenario {scenario.name} has nothing FIS can perform: it can express none of its faults (listed above); no template written"
+        )
+    document = json.dumps(experiment.template(), indent=2, sort_keys=True) + "\n"
+    if out is None:
+        click.echo(document, nl=False)
+        return
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(document, encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"cannot write {out}: {error.strerror}: {error.filename}") from None

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "iac" / "template.yaml"
 CONSISTENCY_MODES = ("eventual", "strong")
+FUNCTION_TYPE = "AWS::Serverless::Function"
 
 
 class TemplateError(ValueError):
@@ -22,6 +23,16 @@ def load_sam_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     if not path.is_file():
         raise TemplateError(f"no SAM template at {path}; pass --template")
     return yaml_parse(path.read_text(encoding="utf-8"))
+
+
+def function_names(sam_template: Mapping[str, Any], deployment_id: str) -> dict[str, str]:
+    """The deployed name of every function in the template, by its short name (ProcessFunction: process)."""
+    names = {}
+    for logical_id, resource in sam_template["Resources"].items():
+        if resource.get("Type") == FUNCTION_TYPE:
+            pattern = resource["Properties"]["FunctionName"]["Fn::Sub"]
+            names[logical_id.removesuffix("Function").lower()] = pattern.replace("${DeploymentId}", deployment_id)
+    return names
 
 
 def translate(sam_template: Mapping[str, Any], parameters: Mapping[str, str], region: str) -> dict[str, Any]:
