@@ -138,6 +138,13 @@ def test_timeout_rejects_exactly_the_overdue(runtime: LocalRuntime, clock) -> No
     assert text(reply, ".//p:OrgnlGrpInfAndSts/p:GrpSts") == "RJCT"
     assert text(reply, ".//p:OrgnlGrpInfAndSts/p:StsRsnInf/p:Rsn/p:Cd") == "AB01"
     assert text(reply, ".//p:OrgnlGrpInfAndSts/p:OrgnlMsgId") == waiting[:35]
+    late = runtime.call("POST", "/inbox", identity=CLIENT, headers={"X-Transaction-Id": waiting, "X-Message-Type": "pacs.008"},
+                        body=sample("own_pacs008_v08_single.xml"))
+    assert (late.status, late.body["message"]) == (
+        409,
+        f"transaction {waiting} is RJCT with no message: it was closed (AB01: no final status within the 30 s SLA; it was ACCP) "
+        "before one arrived; open a new transaction",
+    )
 
 
 def test_timeout_after_processing_uses_the_settlement_timeout_code(runtime: LocalRuntime, clock) -> None:

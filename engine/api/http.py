@@ -38,8 +38,10 @@ ApiHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 class BodyTooLarge(Exception):
     def __init__(self, size: int | None, limit: int) -> None:
-        described = f"{size} bytes" if size is not None else "more than that"
-        super().__init__(f"request body is {described}; the limit is {limit}")
+        if size is None:
+            super().__init__(f"request body (chunked) is over the limit of {limit} bytes")
+        else:
+            super().__init__(f"request body is {size} bytes; the limit is {limit}")
 
 
 class BadBody(Exception):

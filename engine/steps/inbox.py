@@ -35,6 +35,12 @@ def submit(ports: Ports, *, transaction_id: str, owner: str, message_type: str, 
     if record.region != ports.settings.region:
         return Submitted(421, f"transaction {transaction_id} is owned by region {record.region}; send it to that region's endpoint")
     if record.status is not Status.ACCP:
+        if record.payload_sha256 is None:
+            decision = record.decision
+            reason = ": ".join(part for part in (decision.reason_code, decision.info) if part) if decision else ""
+            closed = f"it was closed ({reason})" if reason else "it was closed"
+            return Submitted(409, f"transaction {transaction_id} is {record.status.value} with no message: {closed} before one arrived; "
+                                  "open a new transaction")
         if record.payload_sha256 == digest(payload):
             return Submitted(200, f"message already received; transaction is {record.status.value}")
         return Submitted(409, f"transaction {transaction_id} already received a different message; it is {record.status.value}")
