@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from engine.iso20022 import PROFILES, MessageError, evaluate, family_of, profile_named
+from engine.iso20022.errors import SchemaInvalid
 from engine.iso20022.evaluation import Evaluation, rules_for
 from engine.iso20022.header import header_warnings, read_header
 from engine.iso20022.reading import INBOUND_FAMILIES, read_other
@@ -44,11 +45,20 @@ def _header(message) -> dict[str, Any] | None:
     }
 
 
+def _schema_rule(errors: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    return {"rule": "schema", "result": "passed" if not errors else "failed",
+            "findings": [{"severity": "reject", "reason_code": "FF01", "narrative": e} for e in errors]}
+
+
 def _inbound_report(path: Path, evaluation: Evaluation) -> dict[str, Any]:
     message = evaluation.message
     report: dict[str, Any] = {"file": str(path), "profile": evaluation.profile}
+    error = evaluation.error
+    if isinstance(error, SchemaInvalid):
+        report.update(message_type=family_of(error.definition), definition=error.definition, verdict="rejected",
+                      reason_code=error.reason_code, reason=error.narrative, rules=[_schema_rule(error.errors)], warnings=[])
+        return report
     if message is None:
-        error = evaluation.error
         report.update(message_type=None, verdict="rejected", reason_code=error.reason_code, reason=error.narrative,
                       rules=[], warnings=[])
         return report
@@ -102,8 +112,7 @@ def check_file(path: Path, profile_name: str, now: datetime, max_bytes: int) -> 
         "definition": located.definition,
         "namespace_inferred": located.namespace_inferred,
         "header": None if header is None else {"definition": header.definition, "schema_problems": list(header.schema_problems)},
-        "rules": [{"rule": "schema", "result": "passed" if not errors else "failed",
-                   "findings": [{"severity": "reject", "reason_code": "FF01", "narrative": e} for e in errors]}],
+        "rules": [_schema_rule(errors)],
         "warnings": list(located.interpretation_notes + header_warnings(header)),
         "note": f"{family_of(located.definition)} is not an inbound message: checked against its XSD only",
         "verdict": "accepted" if not errors else "rejected",
@@ -119,7 +128,9 @@ def _print(report: dict[str, Any]) -> None:
         echo("   message      unreadable")
     else:
         inferred = ", namespace inferred" if report.get("namespace_inferred") else ""
-        echo(f"   message      {report['message_type']} version {report['definition']}{inferred}")
+        schema_failed = any(rule["rule"] == "schema" and rule["result"] == "failed" for rule in report["rules"])
+        verdict = ": failed schema validation" if schema_failed else ""
+        echo(f"   message      {report['message_type']} version {report['definition']}{inferred}{verdict}")
     if report.get("note"):
         echo(f"   note         {report['note']}")
     header = report.get("header")
@@ -129,7 +140,7 @@ def _print(report: dict[str, Any]) -> None:
              + (" PssblDplct" if header["possible_duplicate"] else "") + (f" CpyDplct {header['copy_duplicate']}" if header["copy_duplicate"] else ""))
         checks = header["cross_checks"]
         echo(f"   cross-checks {'; '.join(CROSS_CHECKS)}: " + ("passed" if checks == "passed" else "; ".join(checks)))
-    elif report.get("message_type") is not None and header is None:
+    elif "header" in report and header is None:
         echo("   header       none")
     for rule in report.get("rules", []):
         if not rule["findings"]:

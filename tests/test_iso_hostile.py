@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from engine.iso20022 import build_status_report, evaluate, profile_named, validate_document
+from engine.iso20022 import MessageError, build_status_report, evaluate, profile_named, validate_document
+from engine.iso20022.parsing import parse_untrusted
 from engine.local_runtime import LocalRuntime
 from tests.conftest import sample
 
@@ -120,8 +121,22 @@ def test_deep_nesting_is_bounded_by_the_parser_depth_limit():
         tracemalloc.stop()
 
     assert evaluation.reason[0] == "FF01"
-    assert "Excessive depth" in evaluation.reason[1]
+    assert evaluation.reason[1] == "XML not well-formed at line 1, column 771: the XML is nested more than 256 levels deep"
     assert peak < 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("raw", "column"),
+    [(b"<a>" + b"x" * 10_000_001 + b"</a>", 10_000_005), (b'<a b="' + b"x" * 10_000_001 + b'"/>', 10_000_002)],
+    ids=["text", "attribute"],
+)
+def test_a_value_over_the_parser_limit_is_explained_in_rp2s_words(raw, column):
+    with pytest.raises(MessageError) as refused:
+        parse_untrusted(raw, max_bytes=len(raw))
+
+    assert (refused.value.reason_code, refused.value.narrative) == (
+        "FF01", f"XML not well-formed at line 1, column {column}: a name, text or attribute value is over 10000000 bytes"
+    )
 
 
 def test_a_utf8_bom_is_accepted():

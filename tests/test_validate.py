@@ -116,3 +116,43 @@ def test_profile_setting_is_validated():
     assert Settings.from_env({"RP2_PROFILE": "SEPA-INST"}).profile == "sepa-inst"
     with pytest.raises(SettingsError, match="RP2_PROFILE must be one of generic, cbpr\\+, sepa-inst, fednow, got 'swift'"):
         Settings.from_env({"RP2_PROFILE": "swift"})
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "error"),
+    [
+        (b'<IntrBkSttlmAmt Ccy="EUR">1250.00', b'<IntrBkSttlmAmt Ccy="EUR">-1250.00',
+         "/Document/FIToFICstmrCdtTrf/CdtTrfTxInf/IntrBkSttlmAmt: The value '-1250.00' is less than the minimum value allowed ('0')."),
+        (b"a9521f99-12a6-4d6e-ad7e-c624e0dd0055", b"A9521F99-12A6-4D6E-AD7E-C624E0DD0055",
+         "/Document/FIToFICstmrCdtTrf/CdtTrfTxInf/PmtId/UETR: The value 'A9521F99-12A6-4D6E-AD7E-C624E0DD0055' is not accepted "
+         "by the pattern '[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}'."),
+    ],
+    ids=["negative amount", "uppercase UETR"],
+)
+def test_a_well_formed_message_that_fails_its_schema_is_reported_as_such(tmp_path, old, new, error):
+    invalid = tmp_path / "invalid.xml"
+    invalid.write_bytes((SAMPLES / "own_pacs008_v08_single.xml").read_bytes().replace(old, new))
+
+    result = run(*AT, str(invalid))
+    report = reports(str(invalid))["files"][0]
+
+    assert result.exit_code == 1
+    assert result.output.splitlines()[1:3] == [
+        "   message      pacs.008 version pacs.008.001.08: failed schema validation",
+        f"   rule         schema: reject FF01 {error}",
+    ]
+    assert (report["message_type"], report["definition"], report["verdict"], report["reason_code"]) == (
+        "pacs.008", "pacs.008.001.08", "rejected", "FF01"
+    )
+    assert report["rules"] == [{"rule": "schema", "result": "failed",
+                                "findings": [{"severity": "reject", "reason_code": "FF01", "narrative": error}]}]
+
+
+def test_a_message_that_is_not_xml_is_still_unreadable(tmp_path):
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes(b"<Document>")
+
+    result = run(*AT, str(broken))
+
+    assert result.exit_code == 1
+    assert result.output.splitlines()[1] == "   message      unreadable"

@@ -20,3 +20,12 @@ class MessageError(Exception):
         self.reason_code = reason_code
         self.narrative = clip_narrative(narrative)
         super().__init__(f"{reason_code}: {self.narrative}")
+
+
+class SchemaInvalid(MessageError):
+    """A well-formed message that fails its XSD; the narrative is the first of ``errors``."""
+
+    def __init__(self, reason_code: str, definition: str, errors: list[str]) -> None:
+        super().__init__(reason_code, errors[0])
+        self.definition = definition
+        self.errors = tuple(errors)

@@ -10,6 +10,7 @@ from .codes import FILE_FORMAT_INVALID
 from .errors import MessageError
 
 DOCTYPE_REFUSED = "DOCTYPE is not allowed: DTDs and entity declarations are refused"
+MAX_VALUE_BYTES = 10_000_000  # libxml2's limit on one name, text or attribute value without huge_tree
 
 _HARDENED_PARSER = etree.XMLParser(
     resolve_entities=False,
@@ -22,6 +23,8 @@ _HARDENED_PARSER = etree.XMLParser(
     collect_ids=False,
 )
 _POSITION_SUFFIX = re.compile(r",\s*line \d+, column \d+\s*$")
+_EXCESSIVE_DEPTH = re.compile(r"Excessive depth in document: (\d+)")
+_LIMIT_ADVICE = "XML_PARSE_HUGE"  # libxml2's advice to the programmer on each limit it enforces
 
 
 class _DoctypeWatcher:
@@ -47,12 +50,22 @@ def parse_untrusted(raw: bytes, *, max_bytes: int) -> etree._Element:
         if _declares_doctype(raw):
             raise MessageError(FILE_FORMAT_INVALID, DOCTYPE_REFUSED) from None
         line, column = error.position
-        problem = _POSITION_SUFFIX.sub("", error.msg)
+        problem = _in_own_words(_POSITION_SUFFIX.sub("", error.msg))
         narrative = f"XML not well-formed at line {line}, column {column}: {problem}"
         raise MessageError(FILE_FORMAT_INVALID, narrative) from None
     if root.getroottree().docinfo.doctype:
         raise MessageError(FILE_FORMAT_INVALID, DOCTYPE_REFUSED)
     return root
+
+
+def _in_own_words(problem: str) -> str:
+    """libxml2's limit errors advise lifting the limit; say instead what the input exceeded."""
+    depth = _EXCESSIVE_DEPTH.search(problem)
+    if depth:
+        return f"the XML is nested more than {depth.group(1)} levels deep"
+    if _LIMIT_ADVICE in problem:
+        return f"a name, text or attribute value is over {MAX_VALUE_BYTES} bytes"
+    return problem
 
 
 def _declares_doctype(raw: bytes) -> bool:

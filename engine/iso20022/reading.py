@@ -16,7 +16,7 @@ from lxml import etree
 
 from .codes import FILE_FORMAT_INVALID, INVALID_DATE
 from .elements import child, child_text, children, element_path, namespace
-from .errors import MessageError
+from .errors import MessageError, SchemaInvalid
 from .header import agent_identity, header_warnings, read_header
 from .locating import LocatedMessage, locate
 from .model import CancellationItem, CancellationRequest, Message, Payment
@@ -104,7 +104,7 @@ def _require_accepted(definition: str, accepted: frozenset[str]) -> None:
 def _validate(located: LocatedMessage) -> None:
     errors = schema_errors(located.document, located.definition)
     if errors:
-        raise MessageError(FILE_FORMAT_INVALID, errors[0])
+        raise SchemaInvalid(FILE_FORMAT_INVALID, located.definition, errors)
 
 
 def _payment_message(located: LocatedMessage) -> Message:
