@@ -28,6 +28,7 @@ from engine.ports import Unavailable
 from sim.adapters import transaction_of_key
 from sim.latency import lognormal_seconds
 
+STAMP_STEP_S = 1e-5  # a region's next write is stamped at least this much after its previous one
 CUT = "aws:network:route-table-disrupt-cross-region-connectivity"
 PAUSE = "aws:dynamodb:global-table-pause-replication"
 LAG = "rp2:replication-lag"
@@ -126,6 +127,7 @@ class Hub:
         self.conflicts: list[Conflict] = []
         self.claim_conflicts = 0
         self.replicated = 0
+        self._last_stamp: dict[str, float] = {}
 
     def peer(self, region: str) -> str:
         return next(r for r in self.regions if r != region)
@@ -139,10 +141,17 @@ class Hub:
         """Strong mode: the region whose table both regions use (one linearizable table); eventual: None."""
         return self.regions[0] if self.strong else None
 
-    @staticmethod
-    def stamper(region: str, clock) -> Callable[[], tuple[float, str]]:
-        """The stamp of a write made now in a region: its clock (skew included) and its name."""
-        return lambda: (clock.now().timestamp(), region)
+    def stamper(self, region: str, clock) -> Callable[[], tuple[float, str]]:
+        """The stamp of a write made now in a region: its clock (skew included) and its name, never earlier than the
+        region's previous stamp. Two invocations running at one virtual moment each read the clock at their own point
+        in their run, so a write that saw another could read an earlier time; the table's own clock stamps a region's
+        writes in the order it applies them, and so does this."""
+        def issue() -> tuple[float, str]:
+            stamp = max(clock.now().timestamp(), self._last_stamp.get(region, 0.0) + STAMP_STEP_S)
+            self._last_stamp[region] = stamp
+            return stamp, region
+
+        return issue
 
     def stores(self, region: str, ledger, routing, archive) -> tuple[Any, Any, Any]:
         """Wrap a region's backend stores (stamped ones where they replicate, the shared ones in strong mode)."""
@@ -192,10 +201,11 @@ class Hub:
 
     # -- replication ---------------------------------------------------------------------------------------------
     def send(self, src: str, kind: str, key: str, value: Any, tid: str | None) -> None:
-        """Queue a write made in ``src`` for the other region; its stamp is the one the store recorded with it."""
+        """Queue a write made in ``src`` for the other region; its stamp is the one the store recorded with it (every
+        send follows the stamped write it copies, with nothing in between)."""
         dst = self.peer(src)
         now = self.now(src)
-        stamp = (self.world.regions[src].clock.now().timestamp(), src)
+        stamp = (self._last_stamp[src], src)
         if kind == "object":
             lag = lognormal_seconds(self._lag, self.spec.archive_lag_p50_ms, self.spec.archive_lag_p99_ms)
         else:

@@ -140,8 +140,8 @@ class MemoryLedger:
             return ReplicaWrite(False, current, stored)
         self._store(record)
         self._stamps[record.id] = stamp
-        if current is None or record.region != current.region:
-            self._index(record)
+        if current is None or record.region != current.region or (current.status.is_terminal and not record.status.is_terminal):
+            self._index(record)  # in flight again here (a terminal record leaves the index), as in the GSI
         return ReplicaWrite(True, current, stored)
 
     def put_replica_claim(self, key: str, holder: str, expires_at: int, stamp: Stamp) -> ReplicaWrite:

@@ -83,6 +83,21 @@ def test_a_copy_of_an_item_the_replica_lacks_is_stored_and_indexed(stores):
     assert [r.id for r in stores.ledger.in_flight(EAST, T0 + timedelta(minutes=5), 10)] == [TX]
 
 
+def test_a_newer_copy_that_is_in_flight_over_a_terminal_local_item_is_in_flight_again(stores):
+    local = opened()
+    stores.ledger.open(local)
+    stores.ledger.transition(TX, Change(expected_status=Status.ACCP, expected_version=local.version, target=Status.RJCT,
+                                        entry=HistoryEntry(Status.RJCT, T0 + timedelta(seconds=2), reason_code="AB03")))
+    assert stores.ledger.in_flight(EAST, T0 + timedelta(minutes=5), 10) == []
+
+    copy = accepted(Transaction.opened(id=TX, region=EAST, owner="client-001", message_type="pacs.008.001.08", at=T0,
+                                       sla_seconds=30, retention_days=30))
+    write = stores.ledger.put_replica(copy, (100.5, WEST))
+
+    assert write.written
+    assert stores.ledger.in_flight(EAST, T0 + timedelta(minutes=5), 10) == [copy]
+
+
 def test_an_older_copy_never_overwrites_a_newer_local_write(stores):
     local = opened()
     stores.stamps.value = (100.5, WEST)

@@ -119,3 +119,26 @@ def test_the_report_counts_and_prices_the_aws_requests_of_both_regions():
     summed = frame.groupby(["service", "operation"])[["requests", "failed_calls"]].sum()
     assert result.metrics["aws_requests"] == {f"{s}.{o}": int(n) for (s, o), n in summed["requests"].items()}
     assert result.metrics["aws_requests_failed"] == {f"{s}.{o}": int(n) for (s, o), n in summed["failed_calls"].items() if n}
+
+
+def test_a_region_stamps_its_writes_in_the_order_it_makes_them_even_when_a_clock_reads_earlier():
+    from datetime import datetime, timedelta, timezone
+    from sim.multiregion import STAMP_STEP_S, Hub
+
+    class Clock:
+        def __init__(self, at: datetime) -> None:
+            self.at = at
+
+        def now(self) -> datetime:
+            return self.at
+
+    hub = Hub.__new__(Hub)  # the stamp source needs none of the world
+    hub._last_stamp = {}
+    t0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+    ahead, behind = Clock(t0 + timedelta(seconds=2.3)), Clock(t0)
+    take_over, timeout = hub.stamper("us-east-1", ahead), hub.stamper("us-east-1", behind)
+    first = take_over()
+    second = timeout()  # the timeout job saw the take-over's write, though its clock reads 2.3 s earlier
+    assert first == ((t0 + timedelta(seconds=2.3)).timestamp(), "us-east-1")
+    assert second == (first[0] + STAMP_STEP_S, "us-east-1")
+    assert hub.stamper("us-west-2", behind)() == (t0.timestamp(), "us-west-2")
