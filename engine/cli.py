@@ -13,6 +13,7 @@ from lxml import etree
 
 from engine.api.commands import serve
 from engine.deploy.commands import deploy, package
+from engine.endpoint_url import checked_endpoint_url
 from engine.settings import Settings, SettingsError
 from engine.validate import validate
 from sim.cli import simulate
@@ -72,7 +73,7 @@ def load_settings() -> Settings:
 @click.option("--message-type", default="pacs.008", show_default=True, help="The X-Message-Type the client sends.")
 @click.option("--verbose", is_flag=True, help="Show the engine's JSON log lines (on stderr).")
 @click.option("--stack", "stack_name", default=None, help="aws backend: the deployed stack (rp2 deploy) to drive.")
-@click.option("--endpoint-url", default=None,
+@click.option("--endpoint-url", default=None, callback=checked_endpoint_url,
               help="aws backend: endpoint of an emulator (moto server); the stack's handlers then run in-process.")
 def run(files: tuple[Path, ...], backend: str, message_type: str, verbose: bool, stack_name: str | None, endpoint_url: str | None) -> None:
     """Drive each FILE through the workflow (transaction, inbox, process, release, outbox) and print its trail."""
@@ -81,18 +82,27 @@ def run(files: tuple[Path, ...], backend: str, message_type: str, verbose: bool,
         os.environ["RP2_LOG_LEVEL"] = "WARNING"
     if (backend == "aws") != (stack_name is not None):
         raise click.UsageError("--stack goes with --backend aws, and --backend aws needs --stack")
+    from engine.aws_failures import AwsEndpoint, ConfigurationError, explained_aws_failures
+    from engine.deploy.stack import StackError
+
     unfinished = 0
     if backend == "aws":
         from engine.deploy.drive import stack_runtime
 
+        redeploy = f"deploy it again: rp2 deploy --stack {stack_name}"
+        failures = explained_aws_failures(AwsEndpoint(settings.region, endpoint_url, "--endpoint-url"), missing_resources=redeploy)
         runtimes = stack_runtime(stack_name, region=settings.region, endpoint_url=endpoint_url)
     else:
+        failures = explained_aws_failures(AwsEndpoint(settings.region, settings.endpoint_url))
         runtimes = local_runtime(backend, settings)
-    with runtimes as runtime:
-        shown = runtime.ports.settings
-        click.echo(f"backend {backend}, region {shown.region}, deployment {shown.deployment_id}, SLA {shown.sla_seconds} s")
-        for path in files:
-            unfinished += not drive_file(runtime, path, message_type)
+    try:
+        with failures, runtimes as runtime:
+            shown = runtime.ports.settings
+            click.echo(f"backend {backend}, region {shown.region}, deployment {shown.deployment_id}, SLA {shown.sla_seconds} s")
+            for path in files:
+                unfinished += not drive_file(runtime, path, message_type)
+    except StackError as error:
+        raise ConfigurationError(f"{error}; {redeploy}") from None
     sys.exit(1 if unfinished else 0)
 
 

@@ -2,20 +2,43 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, fields
 from typing import Mapping
+from urllib.parse import urlsplit
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _DEPLOYMENT_ID = re.compile(r"^[a-z0-9]{1,12}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _CONSISTENCY_MODES = ("eventual", "strong")
 PROFILE_NAMES = ("generic", "cbpr+", "sepa-inst", "fednow")  # the scheme profiles of engine.iso20022.profiles
+_HOST_NAME = re.compile(r"^((?!-)[a-z\d-]{1,63}(?<!-)\.)*((?!-)[a-z\d-]{1,63}(?<!-))\.?$", re.IGNORECASE)
+ENDPOINT_URL_FORM = "an http or https URL with a host, such as http://127.0.0.1:5000"
 
 
 class SettingsError(ValueError):
     """An RP2_* variable holds a value rp2 cannot use."""
+
+
+def is_endpoint_url(value: str) -> bool:
+    """Whether boto3 takes ``value`` as an endpoint_url: http or https, a host name or IP address, an optional port."""
+    if any(character.isspace() for character in value):
+        return False
+    parts = urlsplit(value)
+    try:
+        parts.port
+    except ValueError:
+        return False
+    host = parts.hostname
+    if parts.scheme not in ("http", "https") or not host:
+        return False
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return _HOST_NAME.match(host) is not None
+    return True
 
 
 @dataclass(frozen=True)
@@ -61,6 +84,8 @@ class Settings:
             raise SettingsError(f"RP2_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, got {self.log_level!r}")
         if self.profile not in PROFILE_NAMES:
             raise SettingsError(f"RP2_PROFILE must be one of {', '.join(PROFILE_NAMES)}, got {self.profile!r}")
+        if self.endpoint_url is not None and not is_endpoint_url(self.endpoint_url):
+            raise SettingsError(f"RP2_ENDPOINT_URL must be {ENDPOINT_URL_FORM}, got {self.endpoint_url!r}")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":

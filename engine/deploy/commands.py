@@ -8,6 +8,7 @@ import click
 
 from engine.deploy.package import ARCHITECTURES
 from engine.deploy.template import CONSISTENCY_MODES, TEMPLATE_PATH
+from engine.endpoint_url import checked_endpoint_url
 from engine.settings import Settings, SettingsError
 
 
@@ -37,7 +38,8 @@ def package(arch: str, out: Path, from_environment: bool, python: str | None) ->
 
 @click.command()
 @click.option("--stack", "stack_name", required=True, help="CloudFormation stack name.")
-@click.option("--endpoint-url", default=None, help="CloudFormation/AWS endpoint (moto server or another emulator).")
+@click.option("--endpoint-url", default=None, callback=checked_endpoint_url,
+              help="CloudFormation/AWS endpoint (moto server or another emulator).")
 @click.option("--region", default=None, help="Region to deploy in [default: RP2_REGION].")
 @click.option("--peer-region", default=None, help="The other region of the pair [default: RP2_PEER_REGION].")
 @click.option("--primary-region", default=None, help="The pair's region that owns the ledger global table [default: --region].")
@@ -57,6 +59,7 @@ def deploy(stack_name: str, endpoint_url: str | None, region: str | None, peer_r
     """Upload the artifact and create or update the stack (SAM template translated offline)."""
     import boto3
 
+    from engine.aws_failures import AwsEndpoint, explained_aws_failures
     from engine.deploy.deploy import DeployError, default_artifact_bucket
     from engine.deploy.deploy import deploy as deploy_stack
     from engine.deploy.package import PackagingError, build
@@ -72,33 +75,34 @@ def deploy(stack_name: str, endpoint_url: str | None, region: str | None, peer_r
         raise click.UsageError(f"--primary-region must be {region} or {peer}, got {primary}")
     secondary = peer if primary == region else region
     session = boto3.Session(region_name=region)
-    try:
-        if artifact is None:
-            built = build(Path("dist"), arch)
-            click.echo(built.describe())
-            artifact = built.path
-        parameters = StackParameters(
-            deployment_id=settings.deployment_id,
-            primary_region=primary,
-            secondary_region=secondary,
-            artifact_bucket=artifact_bucket or default_artifact_bucket(session, endpoint_url),
-            artifact_key="",
-            architecture=arch,
-            consistency=consistency or settings.consistency,
-            witness_region=witness_region,
-            sla_seconds=settings.sla_seconds,
-            retention_days=settings.retention_days,
-            max_message_bytes=settings.max_message_bytes,
-            log_level=settings.log_level,
-            peer_health_url=peer_health_url or settings.peer_health_url or "",
-            probe_timeout_seconds=settings.probe_timeout_seconds,
-            down_after_probes=settings.down_after_probes,
-            up_after_probes=settings.up_after_probes,
-        )
-        deployment = deploy_stack(session, stack_name, parameters, artifact, endpoint_url=endpoint_url,
-                                  template_path=template_path, say=click.echo)
-    except (PackagingError, TemplateError, DeployError) as error:
-        raise click.ClickException(str(error)) from None
+    with explained_aws_failures(AwsEndpoint(region, endpoint_url, "--endpoint-url")):
+        try:
+            if artifact is None:
+                built = build(Path("dist"), arch)
+                click.echo(built.describe())
+                artifact = built.path
+            parameters = StackParameters(
+                deployment_id=settings.deployment_id,
+                primary_region=primary,
+                secondary_region=secondary,
+                artifact_bucket=artifact_bucket or default_artifact_bucket(session, endpoint_url),
+                artifact_key="",
+                architecture=arch,
+                consistency=consistency or settings.consistency,
+                witness_region=witness_region,
+                sla_seconds=settings.sla_seconds,
+                retention_days=settings.retention_days,
+                max_message_bytes=settings.max_message_bytes,
+                log_level=settings.log_level,
+                peer_health_url=peer_health_url or settings.peer_health_url or "",
+                probe_timeout_seconds=settings.probe_timeout_seconds,
+                down_after_probes=settings.down_after_probes,
+                up_after_probes=settings.up_after_probes,
+            )
+            deployment = deploy_stack(session, stack_name, parameters, artifact, endpoint_url=endpoint_url,
+                                      template_path=template_path, say=click.echo)
+        except (PackagingError, TemplateError, DeployError) as error:
+            raise click.ClickException(str(error)) from None
     click.echo(f"stack {deployment.stack_name}: {deployment.action}, {deployment.status}")
     for key, value in sorted(deployment.outputs.items()):
         click.echo(f"   {key} = {value}")

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from engine.adapters.aws import aws_ports
+from engine.adapters.aws import MissingResource, aws_ports
 from engine.adapters.aws.provision import provision
 from engine.settings import Settings
 
@@ -82,7 +82,7 @@ def test_aws_ports_find_what_provision_created(eu_west_1):
 def test_aws_ports_create_nothing(eu_west_1):
     settings, session = eu_west_1
 
-    with pytest.raises(LookupError, match="run provision first"):
+    with pytest.raises(MissingResource, match=f"^SQS queue {settings.queue_name('inbox')} does not exist$"):
         aws_ports(settings, session)
 
     assert session.client("dynamodb", region_name="eu-west-1").list_tables()["TableNames"] == []

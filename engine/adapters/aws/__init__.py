@@ -22,6 +22,10 @@ from engine.wiring import Ports, RandomIds, SystemClock
 _MISSING_QUEUE_CODES = ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
 
 
+class MissingResource(LookupError):
+    """A queue or topic the ports look up by name does not exist: nothing created it (``provision``, a deployed stack)."""
+
+
 def aws_ports(
     settings: Settings, session: boto3.Session | None = None, clock: Clock | None = None, ids: Ids | None = None
 ) -> Ports:
@@ -50,7 +54,7 @@ def _queue_url(client: Any, name: str) -> str:
     except ClientError as error:
         if error_code(error) not in _MISSING_QUEUE_CODES:
             raise
-    raise LookupError(f"SQS queue {name} does not exist; run provision first")
+    raise MissingResource(f"SQS queue {name} does not exist")
 
 
 def _topic_arn(client: Any, name: str) -> str:
@@ -58,4 +62,4 @@ def _topic_arn(client: Any, name: str) -> str:
         for topic in page["Topics"]:
             if topic["TopicArn"].rsplit(":", 1)[-1] == name:
                 return topic["TopicArn"]
-    raise LookupError(f"SNS topic {name} does not exist; run provision first")
+    raise MissingResource(f"SNS topic {name} does not exist")
