@@ -335,7 +335,10 @@ def in_flight_taken_over(world, rows) -> Verdict:
     failed is not in the world's ownership record, so a later failure of the same region may list it again)."""
     offenders, named = [], set()
     for row in rows:
-        left = [(tid, "declared down, yet neither re-driven, cancelled nor adopted by the peer") for tid in row["stranded"]]
+        unseen = set(row.get("unseen", ()))
+        left = [(tid, "its record had not reached the peer's replica when the failure began (eventual replication): the peer "
+                      "took it over only once the failure had ended" if tid in unseen else
+                      "declared down, yet neither re-driven, cancelled nor adopted by the peer") for tid in row["stranded"]]
         left += list(row.get("redrive_lost", {}).items())
         for tid, why in left:
             if tid not in named:

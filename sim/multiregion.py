@@ -587,11 +587,14 @@ def failovers(world) -> list[dict[str, Any]]:
                 if not _completed(run) and run.started_s < failure.end_s:
                     lost += 1
         taken: dict[str, str] = {}
+        unseen: set[str] = set()  # eventual: taken over only once the failure ended (the record reached the peer then)
         for run in runs:
             if declared is None or run.started_s < declared.started_s:
                 continue
             for kind, tids in (("redriven", run.redriven), ("cancelled", run.cancelled), ("adopted", run.adopted)):
                 for tid in tids:
+                    if tid not in taken and not world.hub.strong and run.started_s >= failure.end_s:
+                        unseen.add(tid)
                     taken.setdefault(tid, kind)
         declared_at = declared.started_s if declared is not None else None
         finished_before = set()
@@ -599,6 +602,9 @@ def failovers(world) -> list[dict[str, Any]]:
         lost_redrives: dict[str, str] = {}
         for tid in failure.in_flight:
             info = world.transactions[tid]
+            if tid in unseen:
+                stranded.append(tid)
+                continue
             if tid in taken:
                 continue
             if declared is not None:
@@ -614,7 +620,8 @@ def failovers(world) -> list[dict[str, Any]]:
                 continue
             if declared is not None:
                 stranded.append(tid)
-        counts = {kind: sum(1 for tid in failure.in_flight if taken.get(tid) == kind) for kind in ("redriven", "cancelled", "adopted", "expired")}
+        counts = {kind: sum(1 for tid in failure.in_flight if taken.get(tid) == kind and tid not in unseen)
+                  for kind in ("redriven", "cancelled", "adopted", "expired")}
         rows.append({
             "fault": failure.fault, "action": failure.action, "region": failure.region, "start_s": failure.start_s,
             "duration_s": failure.end_s - failure.start_s, "detected": declared is not None,
@@ -623,7 +630,7 @@ def failovers(world) -> list[dict[str, Any]]:
             "observer_runs_lost": lost, "detection_bound_s": bound + lost * cadence,
             "in_flight_at_failure": len(failure.in_flight), **counts,
             "taken_over_total": len(taken), "finished_by_owner": len(finished_before), "stranded": stranded,
-            "redrive_lost": lost_redrives,
+            "redrive_lost": lost_redrives, "unseen": sorted(unseen & set(failure.in_flight)),
         })
     return rows
 
@@ -677,7 +684,8 @@ def summary(world) -> dict[str, Any]:
         "witness": hub.witness,
         "detection_bound_s": detection_bound_s(world.scenario),
         "terminal_bound_s": round(terminal_bound_s(world.scenario), 6),
-        "failures": [{**row, "stranded": len(row["stranded"]), "redrive_lost": len(row["redrive_lost"])} for row in rows],
+        "failures": [{**row, "stranded": len(row["stranded"]), "redrive_lost": len(row["redrive_lost"]), "unseen": len(row["unseen"])}
+                     for row in rows],
         "detection_time_s": max((row["detection_time_s"] for row in detected), default=0.0),
         "takeover_time_s": max((row["takeover_time_s"] for row in detected), default=0.0),
         "in_flight_at_failure": sum(row["in_flight_at_failure"] for row in rows),

@@ -233,6 +233,7 @@ def _multi_region_lines(mr: dict[str, Any]) -> list[str]:
         lines.append(f"  fault #{row['fault']} {row['action']} {row['region']} at {row['start_s']:g} s for {row['duration_s']:g} s: {detected}; "
                      f"in flight {row['in_flight_at_failure']}: re-driven {row['redriven']}, cancelled {row['cancelled']}, "
                      f"adopted {row['adopted']}, finished by its region {row['finished_by_owner']}, stranded {row['stranded']}"
+                     + (f" ({row['unseen']} not yet replicated to the peer when it failed)" if row["unseen"] else "")
                      + (f", timed out after a take-over its recover run failed to finish {row['expired']}" if row["expired"] else ""))
     lines.append(f"  take-overs in all: re-driven {mr['redriven']}, cancelled {mr['cancelled_by_takeover']}, adopted {mr['adopted']}; "
                  f"duplicates prevented by fencing: {mr['fenced']} {mr['fenced_by_step'] or ''}")
