@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-all bench notebooks clean
+.PHONY: install demo test test-all bench proof notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test-all: install
 
 bench: install
 	$(BIN)/python bench/all.py
+
+proof: install
+	$(BIN)/python -m sim.proof --consistency strong
+	$(BIN)/python -m sim.proof --consistency eventual
 
 notebooks: install
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)

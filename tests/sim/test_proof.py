@@ -1,26 +1,18 @@
-"""bench/multiregion.py: the proof's table and its resumable results file (the runs themselves are `make test-all`'s
-full scenarios; the script runs them over 20 seeds)."""
+"""sim/proof.py: the multi-region proof's table and its resumable results file (the runs themselves are the full
+scenarios of `make test-all`; `make proof` runs them over 20 seeds)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-PATH = Path(__file__).resolve().parents[2] / "bench" / "multiregion.py"
+from sim import proof as proof_module
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def proof():
-    spec = importlib.util.spec_from_file_location("rp2_bench_multiregion", PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    return proof_module
 
 
 def run(scenario: str, seed: int, **changes) -> dict:

@@ -2,12 +2,14 @@
 
 Each run (scenario, seed) goes to a worker process; its outcome is appended as one JSON line to the results file as
 soon as it ends, so an interrupted proof resumes where it stopped (runs already in the file are skipped). The table
-counts, per scenario, the seeds that passed, and sums what the issue asks to see: transactions lost (accepted and never
+counts, per scenario, the seeds that passed, and sums what a multi-region proof must show: transactions lost (accepted and never
 terminal) and settled twice (in both regions, or one UETR twice), split-brain and last-writer-wins conflicts, take-overs
 (re-driven, cancelled, adopted), fencing, detection time against its bound, and the clients that gave up.
 
-    .venv/bin/python bench/multiregion.py --consistency strong [--seeds 20] [--first-seed 1] [--jobs 2] [--results FILE] [--markdown]
-    .venv/bin/python bench/multiregion.py --consistency strong --table-only --markdown
+    .venv/bin/python -m sim.proof --consistency strong [--seeds 20] [--first-seed 1] [--jobs 2] [--results FILE] [--markdown]
+    .venv/bin/python -m sim.proof --consistency strong --table-only --markdown
+
+``make proof`` runs both modes (about an hour each on 2 cores).
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ def scenario_files(consistency: str) -> list[Path]:
 
 
 def one_run(path: str, seed: int) -> dict:
-    sys.path.insert(0, str(ROOT))
     import sim
 
     started = time.perf_counter()
