@@ -18,7 +18,7 @@ def proof():
 def run(scenario: str, seed: int, **changes) -> dict:
     row = {
         "scenario": scenario, "seed": seed, "ok": True, "wall_s": 1.0, "failed_invariants": {}, "unmet_expectations": [],
-        "transactions": 1000, "settled": 990, "rejected": 10, "lost": 0, "double_settled": 0, "settled_in_both": 0,
+        "transactions": 1000, "settled": 990, "rejected": 10, "lost": 0, "settled_in_both": 0,
         "settled_and_refused": 0, "split_brain": 0, "lww_conflicts": 0, "lww_disagreements": 0, "stranded": 0,
         "redriven": 1, "cancelled": 2, "adopted": 3, "fenced": 4, "in_flight_at_failure": 6, "redrives_lost": 0,
         "declared_down": 1, "detection_time_s": 120.0, "detection_bound_s": 182.0, "client_give_ups": 50,
@@ -30,13 +30,13 @@ def run(scenario: str, seed: int, **changes) -> dict:
 
 def test_the_table_sums_each_scenario_over_its_seeds_and_lists_the_failed_runs(proof):
     rows = [
-        run("mr_outage_3min_eventual", 1, split_brain=3, settled_and_refused=2, lww_conflicts=5),
+        run("mr_outage_3min_eventual", 1, split_brain=3, settled_and_refused=2, lww_conflicts=5, stranded=1),
         run("mr_outage_3min_eventual", 2, ok=False, detection_time_s=180.0,
             failed_invariants={"no_overdue_in_flight": "FAIL no_overdue_in_flight: 1 transaction left"}),
         run("mr_partition_full_eventual", 1),
     ]
     lines = proof.table(rows, "eventual", markdown=True).splitlines()
-    assert lines[2] == ("| mr_outage_3min_eventual | 1/2 | 2,000 | 0 | 0 | 0 | 2 | 3 (1 seeds) | 5 | 0 | 12 | 2 | 4 | 6 | 8 "
+    assert lines[2] == ("| mr_outage_3min_eventual | 1/2 | 2,000 | 0 | 1 | 0 | 2 | 3 (1 seeds) | 5 | 0 | 12 | 2 | 4 | 6 | 8 "
                         "| 180 (182) | 100 |")
     assert lines[3].startswith("| mr_partition_full_eventual | 1/1 | 1,000 |")
     assert lines[-2:] == ["3 run(s), 1 failed:",
