@@ -4,7 +4,6 @@ resources with one line on stderr and an exit status (2: configuration), never a
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner
@@ -15,17 +14,6 @@ from tests.conftest import SAMPLES
 
 SAMPLE = str(SAMPLES / "upstream_pacs.008.xml")
 FORM = "an http or https URL with a host, such as http://127.0.0.1:5000"
-
-
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture

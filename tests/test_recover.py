@@ -116,14 +116,21 @@ def test_an_adopted_transaction_takes_its_message_in_the_new_region_only(regions
     assert ([e.status.value for e in record.history], record.region) == (["ACCP", "ACTC", "ACSP", "ACSC"], WEST)
 
 
-def test_a_take_over_whose_run_failed_before_the_re_drive_is_re_driven_by_the_next_run(regions, monkeypatch):
+def received_in_east_and_probed_by_west(regions, probes: int) -> str:
+    """A payment east archived (its payload replicated to west), then ``probes`` recover runs of west 5 s apart."""
     east, west, clock = regions
     received = open_in_east(east, sample("own_pacs008_v08_single.xml"))
     east.run_worker_once("inbox")
     west.ports.archive.objects.update(east.ports.archive.objects)
-    for _ in range(2):
+    for _ in range(probes):
         clock.advance(5)
         recover(west.ports)
+    return received
+
+
+def test_a_take_over_whose_run_failed_before_the_re_drive_is_re_driven_by_the_next_run(regions, monkeypatch):
+    _, west, clock = regions
+    received = received_in_east_and_probed_by_west(regions, 2)
 
     send = west.ports.queues.send
 
@@ -147,13 +154,8 @@ def test_a_take_over_whose_run_failed_before_the_re_drive_is_re_driven_by_the_ne
 
 
 def test_a_resumed_re_drive_already_sent_is_dropped_by_deduplication(regions):
-    east, west, clock = regions
-    received = open_in_east(east, sample("own_pacs008_v08_single.xml"))
-    east.run_worker_once("inbox")
-    west.ports.archive.objects.update(east.ports.archive.objects)
-    for _ in range(3):
-        clock.advance(5)
-        recover(west.ports)
+    _, west, clock = regions
+    received = received_in_east_and_probed_by_west(regions, 3)
     clock.advance(5)
     assert recover(west.ports).resumed == [received]
     assert west.ports.queues.depth("process") == 1

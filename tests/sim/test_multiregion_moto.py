@@ -5,6 +5,9 @@ transaction's final status and reason, every table of the run, the report."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import boto3
 import pytest
 
@@ -76,13 +79,18 @@ def _items(region: str, table: str) -> dict[str, dict]:
     return items
 
 
-def test_eventual_mode_on_moto_keeps_a_table_per_region_and_copies_every_item_to_the_other(aws_env):
-    raw = two_regions("eventual", duration_s=4, rate_tps=5, faults=[])
+@contextmanager
+def _short_moto_world(consistency: str) -> Iterator[tuple[World, dict[str, dict], dict[str, dict]]]:
+    """Four seconds of a two-region world on moto, and the ledger table's items as each region's client reads them."""
     with make_backend("moto") as backend:
-        world = World(raw, 1, backend)
+        world = World(two_regions(consistency, duration_s=4, rate_tps=5, faults=[]), 1, backend)
         world.run()
         table = world.regions["us-east-1"].settings.ledger_table
-        east, west = _items("us-east-1", table), _items("us-west-2", table)
+        yield world, _items("us-east-1", table), _items("us-west-2", table)
+
+
+def test_eventual_mode_on_moto_keeps_a_table_per_region_and_copies_every_item_to_the_other(aws_env):
+    with _short_moto_world("eventual") as (world, east, west):
         assert world.transactions and set(world.transactions) <= set(east) and set(east) == set(west)
         for tid, info in world.transactions.items():
             # the item carries the stamp of its last write, made by the region that opened the transaction
@@ -95,12 +103,7 @@ def test_eventual_mode_on_moto_keeps_a_table_per_region_and_copies_every_item_to
 
 
 def test_strong_mode_on_moto_is_one_table_both_regions_use(aws_env):
-    raw = two_regions("strong", duration_s=4, rate_tps=5, faults=[])
-    with make_backend("moto") as backend:
-        world = World(raw, 1, backend)
-        world.run()
-        table = world.regions["us-east-1"].settings.ledger_table
-        east, west = _items("us-east-1", table), _items("us-west-2", table)
+    with _short_moto_world("strong") as (world, east, west):
         assert {info.region for info in world.transactions.values()} == set(TWO)
         assert set(world.transactions) <= set(east) and west == {}
         assert not any(REPLICA_REGION in item for item in east.values())  # one table: nothing to replicate, no stamps
