@@ -1,5 +1,5 @@
 """The memory ledger's in_flight walks its heap instead of sorting it: same answers as the obvious filter; and
-the compact storage the simulator uses (packed terminal records, deflated archive objects) answers exactly as the
+the compact storage the simulator uses (packed terminal records, archive objects sealed in deflated blocks) answers exactly as the
 plain one."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 import pytest
 
-from engine.adapters.memory import MemoryArchive, MemoryLedger
+from engine.adapters.memory import MemoryArchive, MemoryLedger, PackedObjects
 from engine.ledger import Change, HistoryEntry, StaleTransition, Status, Takeover, Transaction
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
@@ -83,3 +83,48 @@ def test_a_compressed_archive_returns_the_bytes_it_was_given(body):
     archive.put("outbox/x.xml", body)
     assert archive.get("outbox/x.xml") == body
     assert archive.get("missing") is None
+
+
+archive_steps = st.lists(
+    st.tuples(st.sampled_from(["put", "delete", "get"]), st.sampled_from(["inbox/a.xml", "inbox/b.xml", "outbox/a.xml", "outbox/bb.xml",
+                                                                        "inbox/ccc.xml", "x", "yy", "zzz"]),
+              st.binary(max_size=60)),
+    max_size=150,
+)
+
+
+@pytest.mark.parametrize("key_hash", [hash, len], ids=["python-hash", "colliding-hash"])
+@settings(max_examples=150, deadline=None)
+@given(steps=archive_steps)
+def test_packed_objects_answer_as_a_dict(key_hash, steps):
+    packed, model = PackedObjects(b"<Document>", recent=3, block=2, key_hash=key_hash), {}
+    for operation, key, body in steps:
+        if operation == "put":
+            packed[key] = model[key] = body
+        elif operation == "delete":
+            if key in model:
+                del packed[key], model[key]
+            else:
+                with pytest.raises(KeyError):
+                    del packed[key]
+        assert packed.get(key) == model.get(key)
+        assert (key in packed) == (key in model)
+    assert len(packed) == len(model)
+    assert sorted(packed) == sorted(model)
+    assert dict(packed.items()) == model
+
+
+def test_packed_objects_seal_the_oldest_objects_a_block_at_a_time():
+    packed = PackedObjects(b"", recent=4, block=2)
+    for n in range(7):
+        packed[f"k{n}"] = b"body %d" % n
+
+    assert list(packed._recent) == ["k4", "k5", "k6"]
+    assert len(packed._blocks) == 2
+    assert list(packed) == [f"k{n}" for n in range(7)]
+
+    packed["k1"] = b"again"
+    del packed["k2"]
+
+    assert list(packed) == ["k0", "k3", "k4", "k5", "k6", "k1"]
+    assert packed["k1"] == b"again" and "k2" not in packed and len(packed) == 6
