@@ -6,8 +6,9 @@ import heapq
 import itertools
 import pickle
 import zlib
+from array import array
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping, MutableSequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cache
@@ -21,23 +22,23 @@ _UNSTAMPED: Stamp = (float("-inf"), "")  # older than every stamp
 
 
 class MemoryLedger:
-    """``compact=True`` keeps terminal records pickled and deflated against a preset dictionary (about a tenth of
-    their size as objects), for simulations of hundreds of thousands of transactions; reads unpack them.
+    """``compact=True`` keeps terminal records pickled in a ``PackedObjects`` (sealed blocks deflated against a
+    preset dictionary), for simulations of hundreds of thousands of transactions; reads unpack them.
 
     ``stamp``: record each write's replication stamp (see engine.ports, replication)."""
 
     def __init__(self, *, compact: bool = False, stamp: StampSource | None = None) -> None:
-        self._records: dict[str, Transaction | bytes] = {}
+        self._records: dict[str, Transaction] = {}  # all of them, or with compact=True those in flight
+        self._terminal: PackedObjects | None = PackedObjects(_ledger_dictionary()) if compact else None
         self._claims: dict[str, str] = {}
         # per region, a heap of (deadline, id); entries of terminal or moved records are dropped lazily
         self._by_deadline: dict[str, list[tuple[datetime, str]]] = {}
-        self._compact = compact
         self._stamp = stamp
         self._stamps: dict[str, Stamp] = {}  # transaction id -> stamp of its last write
         self._claim_stamps: dict[str, Stamp] = {}
 
     def open(self, record: Transaction) -> bool:
-        if record.id in self._records:
+        if record.id in self._records or (self._terminal is not None and record.id in self._terminal):
             return False
         self._store(record)
         self._index(record)
@@ -52,11 +53,18 @@ class MemoryLedger:
         heapq.heappush(self._by_deadline.setdefault(record.region, []), (record.deadline, record.id))
 
     def _store(self, record: Transaction) -> None:
-        self._records[record.id] = _pack(record) if self._compact and record.status.is_terminal else record
+        if self._terminal is not None and record.status.is_terminal:
+            self._records.pop(record.id, None)
+            self._terminal[record.id] = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+        else:
+            self._records[record.id] = record
 
     def _load(self, transaction_id: str) -> Transaction | None:
-        stored = self._records.get(transaction_id)
-        return _unpack(stored) if type(stored) is bytes else stored
+        record = self._records.get(transaction_id)
+        if record is not None or self._terminal is None:
+            return record
+        packed = self._terminal.get(transaction_id)
+        return None if packed is None else pickle.loads(packed)
 
     def get(self, transaction_id: str) -> Transaction | None:
         return self._load(transaction_id)
@@ -97,10 +105,8 @@ class MemoryLedger:
         records = self._records
 
         def current(entry: tuple[datetime, str]) -> Transaction | None:
-            record = records[entry[1]]
-            if type(record) is bytes:  # a packed record is terminal
-                return None
-            return None if record.status.is_terminal or record.region != region else record
+            record = records.get(entry[1])  # absent: terminal, in the compact store
+            return None if record is None or record.status.is_terminal or record.region != region else record
 
         while heap and current(heap[0]) is None:
             heapq.heappop(heap)
@@ -126,7 +132,8 @@ class MemoryLedger:
         holder = self._claims.get(key)
         if holder is not None:
             return holder
-        self._claims[key] = transaction_id
+        record = self._records.get(transaction_id)
+        self._claims[key] = transaction_id if record is None else record.id  # the one string the ledger holds already
         if self._stamp is not None:
             self._claim_stamps[key] = self._stamp()
         return transaction_id
@@ -155,7 +162,9 @@ class MemoryLedger:
         return ReplicaWrite(True, current, stored)
 
     def records(self) -> list[Transaction]:
-        return [_unpack(stored) if type(stored) is bytes else stored for stored in self._records.values()]
+        """Every record, in no set order (as a table scan would give them)."""
+        terminal = [] if self._terminal is None else [pickle.loads(packed) for packed in self._terminal.values()]
+        return list(self._records.values()) + terminal
 
 
 class MemoryArchive:
@@ -191,30 +200,32 @@ class PackedObjects(MutableMapping[str, bytes]):
 
     The newest ``recent`` objects are kept as they are (the workflow reads an object soon after writing it).
     Older ones are sealed ``block`` at a time, with their keys, into one zlib stream against the preset
-    ``dictionary``: consecutive payment messages share most of their text, so a block deflates to a fifth of
-    its size, where one message alone deflates to a third. The index maps ``hash(key)`` to the object's place
-    (block number times ``block`` plus its slot), and the key stored in the block confirms it; a key whose hash
-    another live key already holds is indexed by the key itself. A sealed object written again lives in the
-    recent part, and its sealed copy is dropped from the index."""
+    ``dictionary``: consecutive payment messages share most of their text, so a block of 64 deflates to an
+    eighth of its size, where one message alone deflates to a third. The index is an open-addressing hash table
+    in two flat arrays (``hash(key)``, and the object's place plus one: block number times ``block`` plus its
+    slot), about 30 bytes an object where a dict of ints takes 100; the key stored in the block confirms a hash
+    match. A sealed object written again lives in the recent part, and its sealed copy leaves the index."""
 
-    def __init__(self, dictionary: bytes, *, recent: int = 2048, block: int = 16,
+    def __init__(self, dictionary: bytes, *, recent: int = 2048, block: int = 64,
                  key_hash: Callable[[str], int] = hash) -> None:
         self._dictionary = dictionary
         self._hash = key_hash
         self._recent_limit = recent
         self._block = block
         self._recent: dict[str, bytes] = {}
-        self._by_hash: dict[int, int] = {}
-        self._by_key: dict[str, int] = {}
         self._blocks: list[bytes] = []
         self._decoded: OrderedDict[int, tuple[tuple[str, bytes], ...]] = OrderedDict()  # the last few blocks read
+        self._hashes = array("q", bytes(8 * 8))
+        self._marks = array("i", bytes(4 * 8))  # per slot: place + 1, _FREE, or _DROPPED
+        self._sealed = 0  # live sealed objects
+        self._taken = 0  # slots not free (live or dropped)
 
     def get(self, key: str, default: bytes | None = None) -> bytes | None:
         body = self._recent.get(key)
         if body is not None:
             return body
-        place = self._place(key)
-        return default if place is None else self._entry(place)[1]
+        slot = self._slot(key)
+        return default if slot is None else self._entry(self._marks[slot] - 1)[1]
 
     def __getitem__(self, key: str) -> bytes:
         body = self.get(key)
@@ -223,7 +234,7 @@ class PackedObjects(MutableMapping[str, bytes]):
         return body
 
     def __contains__(self, key: object) -> bool:
-        return key in self._recent or (isinstance(key, str) and self._place(key) is not None)
+        return key in self._recent or (isinstance(key, str) and self._slot(key) is not None)
 
     def __setitem__(self, key: str, body: bytes) -> None:
         self._unindex(key)
@@ -236,42 +247,59 @@ class PackedObjects(MutableMapping[str, bytes]):
             raise KeyError(key)
 
     def __iter__(self) -> Iterator[str]:
-        live = set(self._by_hash.values()) | set(self._by_key.values())
-        for number in range(len(self._blocks)):
-            for slot, (key, _) in enumerate(self._read(number)):
-                if number * self._block + slot in live:
-                    yield key
+        for place in sorted(mark - 1 for mark in self._marks if mark > 0):
+            yield self._entry(place)[0]
         yield from list(self._recent)
 
     def __len__(self) -> int:
-        return len(self._recent) + len(self._by_hash) + len(self._by_key)
+        return len(self._recent) + self._sealed
 
-    def _place(self, key: str) -> int | None:
-        place = self._by_key.get(key)
-        if place is not None:
-            return place
-        place = self._by_hash.get(self._hash(key))
-        return place if place is not None and self._entry(place)[0] == key else None
+    def _slot(self, key: str) -> int | None:
+        hashed = self._hash(key)
+        mask = len(self._marks) - 1
+        slot = hashed & mask
+        while (mark := self._marks[slot]) != _FREE:
+            if mark > 0 and self._hashes[slot] == hashed and self._entry(mark - 1)[0] == key:
+                return slot
+            slot = (slot + 1) & mask
+        return None
 
     def _unindex(self, key: str) -> bool:
-        if self._by_key.pop(key, None) is not None:
-            return True
-        hashed = self._hash(key)
-        place = self._by_hash.get(hashed)
-        if place is None or self._entry(place)[0] != key:
+        slot = self._slot(key)
+        if slot is None:
             return False
-        del self._by_hash[hashed]
+        self._marks[slot] = _DROPPED
+        self._sealed -= 1
         return True
+
+    def _index(self, hashed: int, place: int) -> None:
+        if 2 * (self._taken + 1) > len(self._marks):
+            self._rebuild_index()
+        mask = len(self._marks) - 1
+        slot = hashed & mask
+        while self._marks[slot] > 0:
+            slot = (slot + 1) & mask
+        self._taken += self._marks[slot] == _FREE
+        self._hashes[slot] = hashed
+        self._marks[slot] = place + 1
+        self._sealed += 1
+
+    def _rebuild_index(self) -> None:
+        live = [(hashed, mark) for hashed, mark in zip(self._hashes, self._marks) if mark > 0]
+        size = 8
+        while size < 4 * (len(live) + 1):
+            size *= 2
+        self._hashes, self._marks = array("q", bytes(8 * size)), array("i", bytes(4 * size))
+        self._sealed = self._taken = 0
+        for hashed, mark in live:
+            self._index(hashed, mark - 1)
 
     def _seal(self) -> None:
         entries = tuple((key, self._recent.pop(key)) for key in list(itertools.islice(self._recent, self._block)))
         number = len(self._blocks)
-        compressor = zlib.compressobj(6, zdict=self._dictionary)
-        self._blocks.append(compressor.compress(pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)) + compressor.flush())
+        self._blocks.append(_deflate(pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL), self._dictionary))
         for slot, (key, _) in enumerate(entries):
-            place = number * self._block + slot
-            if self._by_hash.setdefault(self._hash(key), place) != place:
-                self._by_key[key] = place
+            self._index(self._hash(key), number * self._block + slot)
 
     def _entry(self, place: int) -> tuple[str, bytes]:
         number, slot = divmod(place, self._block)
@@ -287,27 +315,22 @@ class PackedObjects(MutableMapping[str, bytes]):
         return entries
 
 
+_FREE, _DROPPED = 0, -1
+
+
 # -- compact storage -----------------------------------------------------------------------------------------
-# Small objects deflate poorly on their own; a preset dictionary holding what they have in common (pickle
-# opcodes and field names of a Transaction; the element structure of pacs.008 and pacs.002) does the rest.
+# A block's first objects have no earlier ones to borrow from; a preset dictionary holding what they have in
+# common (pickle opcodes and field names of a Transaction; the element structure of pacs.008 and pacs.002) does.
 
 
 def _deflate(data: bytes, dictionary: bytes) -> bytes:
-    compressor = zlib.compressobj(1, zdict=dictionary)
+    compressor = zlib.compressobj(6, zdict=dictionary)
     return compressor.compress(data) + compressor.flush()
 
 
 def _inflate(data: bytes, dictionary: bytes) -> bytes:
     decompressor = zlib.decompressobj(zdict=dictionary)
     return decompressor.decompress(data) + decompressor.flush()
-
-
-def _pack(record: Transaction) -> bytes:
-    return _deflate(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL), _ledger_dictionary())
-
-
-def _unpack(packed: bytes) -> Transaction:
-    return pickle.loads(_inflate(packed, _ledger_dictionary()))
 
 
 @cache
@@ -433,7 +456,9 @@ class MemoryQueues:
 
 @dataclass
 class MemoryNotifier:
-    published: list[tuple[str, str, str]] = field(default_factory=list)
+    """``published``: the notifications so far, oldest first; a bounded deque keeps only the latest."""
+
+    published: MutableSequence[tuple[str, str, str]] = field(default_factory=list)
 
     def publish(self, transaction_id: str, owner: str, status: str) -> None:
         self.published.append((transaction_id, owner, status))

@@ -95,10 +95,10 @@ def test_reply_available_accepts_a_rebuildable_reply_and_fails_without_a_decisio
     rebuilt = invariants.reply_available(metrics.snapshot(run.world))
     assert rebuilt.ok
     assert rebuilt.detail == "every terminal transaction has its pacs.002 in the outbox (1 not stored yet, built by /outbox on first read)"
-    ledger._records[tid] = replace(record, decision=Decision(Status.ACSC, record.decision.decided_at, payments=()), payload_key=None)
+    ledger._store(replace(record, decision=Decision(Status.ACSC, record.decision.decided_at, payments=()), payload_key=None))
     verdict = invariants.reply_available(metrics.snapshot(run.world))
     assert verdict.ok  # a group-level pacs.002 can still be built from the ledger alone
-    ledger._records[tid] = replace(record, decision=None)
+    ledger._store(replace(record, decision=None))
     verdict = invariants.reply_available(metrics.snapshot(run.world))
     assert (verdict.ok, verdict.transaction_ids) == (False, (tid,))
     assert verdict.detail.endswith(f"{tid}: no pacs.002 at {record.reply_key} and none can be built")
