@@ -17,6 +17,7 @@ write made now) and ``shared_ledger``:
 from __future__ import annotations
 
 import os
+from collections import deque
 from contextlib import ExitStack
 from dataclasses import replace
 from typing import Any
@@ -47,7 +48,7 @@ class MemoryBackend:
         return None
 
     def region_ports(self, settings, io, clock, ids, *, stamp=None, shared_ledger: str | None = None) -> Any:
-        from engine.adapters.memory import MemoryArchive, MemoryLedger, MemoryRouting, ScriptedPeerHealth
+        from engine.adapters.memory import MemoryArchive, MemoryLedger, MemoryNotifier, MemoryRouting, ScriptedPeerHealth
         from engine.wiring import memory_ports
 
         if shared_ledger is not None:
@@ -58,7 +59,8 @@ class MemoryBackend:
             # compact storage: a simulated hour at 100 TPS is 360,000 transactions
             ledger, routing = MemoryLedger(compact=True, stamp=stamp), MemoryRouting(stamp=stamp)
         return replace(memory_ports(settings, clock=clock, ids=ids), ledger=ledger, routing=routing,
-                       archive=MemoryArchive(compress=True, stamp=stamp), peer_health=ScriptedPeerHealth())
+                       archive=MemoryArchive(compress=True, stamp=stamp), peer_health=ScriptedPeerHealth(),
+                       notifier=MemoryNotifier(deque(maxlen=1000)))  # the run counts its Publish requests itself
 
 
 class MotoBackend:

@@ -27,7 +27,7 @@ class Facts:
     status: str
     version: int
     statuses: tuple[str, ...]  # the history's statuses, in order
-    times: array  # the history's times: the engine clock's virtual seconds
+    history_times: bytes  # the history's times, the engine clock's virtual seconds, as array("d") bytes (one small object)
     deadline_s: float
     reason_code: str | None  # of the decision, once terminal
     payments: tuple[str, ...]  # the decision's payment statuses
@@ -38,6 +38,12 @@ class Facts:
     reply: str | None  # terminal: stored | rebuildable | missing
     reply_written: str | None  # the group status written in the stored pacs.002
     epoch: int = 1  # 1 + the take-overs it went through (each one increments the version without a history entry)
+
+    @property
+    def times(self) -> array:
+        times = array("d")
+        times.frombytes(self.history_times)
+        return times
 
     @property
     def terminal(self) -> bool:
@@ -54,7 +60,7 @@ class Facts:
         """A copy with another history (for tests that tamper with a run's facts)."""
         from dataclasses import replace
 
-        return replace(self, statuses=tuple(s for s, _ in history), times=array("d", (t for _, t in history)))
+        return replace(self, statuses=tuple(s for s, _ in history), history_times=array("d", (t for _, t in history)).tobytes())
 
 
 @dataclass
@@ -69,6 +75,7 @@ def snapshot(world) -> Snapshot:
     from engine.steps.handoff import digest
 
     facts: dict[str, Facts] = {}
+    shared: dict[Any, Any] = {}  # one object for each distinct status sequence, payment statuses and reason code
     for transaction_id, info in world.transactions.items():
         region = world.regions[info.region]
         ledger, archive, _ = region.inner
@@ -91,15 +98,18 @@ def snapshot(world) -> Snapshot:
                 except Exception:
                     reply = "missing"
         decision = record.decision
+        statuses = tuple(entry.status.value for entry in record.history)
+        payments = tuple(outcome.status for outcome in decision.payments) if decision is not None else ()
+        reason_code = decision.reason_code if decision is not None and record.status.is_terminal else None
         payload_ok = None if record.payload_key is None else payload is not None and digest(payload) == record.payload_sha256
         facts[transaction_id] = Facts(
             status=record.status.value,
             version=record.version,
-            statuses=tuple(entry.status.value for entry in record.history),
-            times=array("d", ((entry.at - epoch).total_seconds() for entry in record.history)),
+            statuses=shared.setdefault(statuses, statuses),
+            history_times=array("d", ((entry.at - epoch).total_seconds() for entry in record.history)).tobytes(),
             deadline_s=(record.deadline - epoch).total_seconds(),
-            reason_code=decision.reason_code if decision is not None and record.status.is_terminal else None,
-            payments=tuple(outcome.status for outcome in decision.payments) if decision is not None else (),
+            reason_code=shared.setdefault(reason_code, reason_code),
+            payments=shared.setdefault(payments, payments),
             group_status=group_status(record) if decision is not None else None,
             payload_key=record.payload_key if payload_ok is False else None,
             payload_ok=payload_ok,
