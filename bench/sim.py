@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import time
+import timeit
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,8 +76,10 @@ def main() -> None:
         child(args.child[0], float(args.child[1]), float(args.child[2]))
         return
     load = os.getloadavg()
+    reference_ms = min(timeit.repeat("sum(range(100_000))", number=20, repeat=5)) / 20 * 1000
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{platform.system()} {platform.release()}; load average at start {load[0]:.2f}")
+          f"{platform.system()} {platform.release()}; load average at start {load[0]:.2f}; "
+          f"CPU reference sum(range(100_000)): {reference_ms:.2f} ms (to compare machines: the figures scale with it)")
     measure("memory", args.hours * 3600.0, args.tps, args.repeats)
     measure("moto", args.moto_seconds, args.moto_tps, args.moto_repeats)
 
