@@ -168,7 +168,7 @@ class MemoryLedger:
 
 
 class MemoryArchive:
-    """``compress=True`` keeps objects in a ``PackedObjects`` (about a fifth of their size); ``objects`` then is
+    """``compress=True`` keeps objects in a ``PackedObjects`` (about an eighth of their size); ``objects`` then is
     that mapping. ``stamp``: record each write's replication stamp (see engine.ports, replication)."""
 
     def __init__(self, *, compress: bool = False, stamp: StampSource | None = None) -> None:
@@ -196,12 +196,13 @@ class MemoryArchive:
 
 
 class PackedObjects(MutableMapping[str, bytes]):
-    """A mapping of archive keys to bodies for simulations of hundreds of thousands of payments.
+    """A mapping of keys to bytes (archive objects, pickled ledger records) for simulations of hundreds of
+    thousands of payments.
 
     The newest ``recent`` objects are kept as they are (the workflow reads an object soon after writing it).
     Older ones are sealed ``block`` at a time, with their keys, into one zlib stream against the preset
     ``dictionary``: consecutive payment messages share most of their text, so a block of 64 deflates to an
-    eighth of its size, where one message alone deflates to a third. The index is an open-addressing hash table
+    eighth of its size, where one message alone deflates to about a quarter. The index is an open-addressing hash table
     in two flat arrays (``hash(key)``, and the object's place plus one: block number times ``block`` plus its
     slot), about 30 bytes an object where a dict of ints takes 100; the key stored in the block confirms a hash
     match. A sealed object written again lives in the recent part, and its sealed copy leaves the index."""
