@@ -5,7 +5,7 @@ on the moto backend. Each run is a fresh process, so its peak resident memory (g
 the time covers the whole of ``sim.run``: building the world, the simulation, and the tables, report and
 invariant checks after it (not writing files). No faults: the engine's own work per payment is the baseline cost.
 
-    .venv/bin/python bench/sim.py [--hours 1] [--tps 100] [--repeats 3] [--moto-seconds 60] [--moto-tps 5] [--moto-repeats 3]
+    .venv/bin/python bench/sim.py [--hours 1] [--tps 100] [--repeats 3] [--moto-seconds 60] [--moto-tps 5] [--moto-repeats 3] [--json]
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def child(backend: str, duration_s: float, tps: float) -> None:
                       "ok": result.ok, "end_s": result.end_s}))
 
 
-def measure(backend: str, duration_s: float, tps: float, repeats: int) -> None:
+def measure(backend: str, duration_s: float, tps: float, repeats: int, *, text: bool) -> dict:
     runs = []
     for n in range(repeats):
         out = subprocess.run([sys.executable, __file__, "--child", backend, str(duration_s), str(tps)],
@@ -52,24 +52,29 @@ def measure(backend: str, duration_s: float, tps: float, repeats: int) -> None:
             raise SystemExit(f"{backend} run {n + 1} failed its invariants; see `rp2 simulate`")
         runs.append(run)
         print(f"  run {n + 1}: {run['transactions']} tx in {run['wall_s']:.1f} s wall = "
-              f"{run['transactions'] / run['wall_s']:.0f} tx/s, peak {run['peak_mb']:.0f} MB", flush=True)
+              f"{run['transactions'] / run['wall_s']:.0f} tx/s, peak {run['peak_mb']:.0f} MB",
+              file=sys.stdout if text else sys.stderr, flush=True)
     rates = [r["transactions"] / r["wall_s"] for r in runs]
     peaks = [r["peak_mb"] for r in runs]
-    print(f"{backend}: {duration_s:g} simulated s at {tps:g} TPS, {runs[0]['transactions']} transactions; median (min-max) of {repeats}")
-    print(f"  simulated transactions per wall-clock second: {statistics.median(rates):.0f} ({min(rates):.0f}-{max(rates):.0f})")
     speed = [r["end_s"] / r["wall_s"] for r in runs]
-    print(f"  simulated seconds per wall-clock second:      {statistics.median(speed):.2f} ({min(speed):.2f}-{max(speed):.2f})")
-    print(f"  peak resident memory: {statistics.median(peaks):.0f} MB ({min(peaks):.0f}-{max(peaks):.0f})", flush=True)
+    if text:
+        print(f"{backend}: {duration_s:g} simulated s at {tps:g} TPS, {runs[0]['transactions']} transactions; median (min-max) of {repeats}")
+        print(f"  simulated transactions per wall-clock second: {statistics.median(rates):.0f} ({min(rates):.0f}-{max(rates):.0f})")
+        print(f"  simulated seconds per wall-clock second:      {statistics.median(speed):.2f} ({min(speed):.2f}-{max(speed):.2f})")
+        print(f"  peak resident memory: {statistics.median(peaks):.0f} MB ({min(peaks):.0f}-{max(peaks):.0f})", flush=True)
+    return {"simulated_s": duration_s, "tps": tps, "runs": runs, "tx_per_wall_s": rates,
+            "simulated_s_per_wall_s": speed, "peak_mb": peaks}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hours", type=float, default=1.0)
-    parser.add_argument("--tps", type=float, default=100.0)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--moto-seconds", type=float, default=60.0)
-    parser.add_argument("--moto-tps", type=float, default=5.0)
-    parser.add_argument("--moto-repeats", type=int, default=3)
+    parser.add_argument("--hours", type=float, default=1.0, help="simulated hours on the memory backend (default 1)")
+    parser.add_argument("--tps", type=float, default=100.0, help="arrival rate on the memory backend (default 100)")
+    parser.add_argument("--repeats", type=int, default=3, help="memory runs, each in a fresh process (default 3)")
+    parser.add_argument("--moto-seconds", type=float, default=60.0, help="simulated seconds on moto (default 60)")
+    parser.add_argument("--moto-tps", type=float, default=5.0, help="arrival rate on moto (default 5)")
+    parser.add_argument("--moto-repeats", type=int, default=3, help="moto runs (default 3)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (the machine and every run) instead of the text")
     parser.add_argument("--child", nargs=3, metavar=("BACKEND", "DURATION_S", "TPS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -77,11 +82,16 @@ def main() -> None:
         return
     load = os.getloadavg()
     reference_ms = min(timeit.repeat("sum(range(100_000))", number=20, repeat=5)) / 20 * 1000
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{platform.system()} {platform.release()}; load average at start {load[0]:.2f}; "
-          f"CPU reference sum(range(100_000)): {reference_ms:.2f} ms (to compare machines: the figures scale with it)")
-    measure("memory", args.hours * 3600.0, args.tps, args.repeats)
-    measure("moto", args.moto_seconds, args.moto_tps, args.moto_repeats)
+    machine = {"machine": platform.machine(), "cores": os.cpu_count(), "python": platform.python_version(),
+               "system": f"{platform.system()} {platform.release()}", "load_average": load[0], "cpu_reference_ms": reference_ms}
+    if not args.json:
+        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+              f"{platform.system()} {platform.release()}; load average at start {load[0]:.2f}; "
+              f"CPU reference sum(range(100_000)): {reference_ms:.2f} ms (to compare machines: the figures scale with it)")
+    memory = measure("memory", args.hours * 3600.0, args.tps, args.repeats, text=not args.json)
+    moto = measure("moto", args.moto_seconds, args.moto_tps, args.moto_repeats, text=not args.json)
+    if args.json:
+        print(json.dumps({**machine, "memory": memory, "moto": moto}))
 
 
 if __name__ == "__main__":
