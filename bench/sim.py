@@ -85,8 +85,8 @@ def main() -> None:
     machine = {"machine": platform.machine(), "cores": os.cpu_count(), "python": platform.python_version(),
                "system": f"{platform.system()} {platform.release()}", "load_average": load[0], "cpu_reference_ms": reference_ms}
     if not args.json:
-        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-              f"{platform.system()} {platform.release()}; load average at start {load[0]:.2f}; "
+        print(f"machine: {machine['machine']}, {machine['cores']} cores, Python {machine['python']}, "
+              f"{machine['system']}; load average at start {machine['load_average']:.2f}; "
               f"CPU reference sum(range(100_000)): {reference_ms:.2f} ms (to compare machines: the figures scale with it)")
     memory = measure("memory", args.hours * 3600.0, args.tps, args.repeats, text=not args.json)
     moto = measure("moto", args.moto_seconds, args.moto_tps, args.moto_repeats, text=not args.json)

@@ -215,7 +215,7 @@ class PackedObjects(MutableMapping[str, bytes]):
         self._block = block
         self._recent: dict[str, bytes] = {}
         self._blocks: list[bytes] = []
-        self._decoded: OrderedDict[int, tuple[tuple[str, bytes], ...]] = OrderedDict()  # the last few blocks read
+        self._decoded: OrderedDict[int, tuple[tuple[str, bytes], ...]] = OrderedDict()  # the last few blocks decoded
         self._hashes = array("q", bytes(8 * 8))
         self._marks = array("i", bytes(4 * 8))  # per slot: place + 1, _FREE, or _DROPPED
         self._sealed = 0  # live sealed objects
